@@ -1,0 +1,19 @@
+"""Image data: download."""
+from __future__ import annotations
+
+from chalice import Blueprint, Response
+
+from chalicelib.api.routing import no_content, route
+from chalicelib.domain.context import RequestContext
+from chalicelib.services import data as service
+
+bp = Blueprint(__name__)
+
+
+@route(bp, "/v2/images/{image_id}/file")
+def download(ctx: RequestContext, image_id: str) -> Response:
+    """302 to a presigned GET of the data (S3 honours Range); 204 when there is none."""
+    url = service.download_url(ctx, image_id)
+    if url is None:
+        return no_content()
+    return Response(body="", status_code=302, headers={"Location": url})

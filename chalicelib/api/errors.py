@@ -1,0 +1,37 @@
+"""The one domain-error -> HTTP table, and the error body every view returns."""
+from __future__ import annotations
+
+import json
+from http import HTTPStatus
+
+from chalice import Response
+
+from chalicelib.domain.errors import (Conflict, Forbidden, GlintError, ImageRejected, Invalid,
+                                      NotFound, QuotaExceeded, Unauthorized,
+                                      UnsupportedMediaType)
+
+HTTP_STATUS: dict[type[GlintError], int] = {
+    Unauthorized: 401,
+    Forbidden: 403,
+    NotFound: 404,
+    Conflict: 409,
+    QuotaExceeded: 413,
+    UnsupportedMediaType: 415,
+    ImageRejected: 415,
+    Invalid: 400,
+}
+
+
+def status_for(exc: GlintError) -> int:
+    """The status of the nearest mapped class in the exception's MRO (500 if none)."""
+    for cls in type(exc).__mro__:
+        if cls in HTTP_STATUS:
+            return HTTP_STATUS[cls]
+    return 500
+
+
+def error_response(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
+    """A JSON error body: `{"code": 404, "title": "Not Found", "message": "..."}`."""
+    body = {"code": status, "title": HTTPStatus(status).phrase, "message": message}
+    return Response(body=json.dumps(body), status_code=status,
+                    headers={"Content-Type": "application/json", **(headers or {})})

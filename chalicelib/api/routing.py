@@ -1,0 +1,86 @@
+"""How every view is registered: identity, body parsing and error mapping in one wrapper."""
+from __future__ import annotations
+
+import functools
+import json
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from chalice import Blueprint, Response
+
+from chalicelib import identity
+from chalicelib.api.errors import error_response, status_for
+from chalicelib.domain.errors import GlintError, Invalid, UnsupportedMediaType
+from chalicelib.domain.patch import PATCH_V21
+
+log = logging.getLogger(__name__)
+View = Callable[..., Response]
+
+
+def route(bp: Blueprint, path: str, methods: tuple[str, ...] = ("GET",)) -> Callable[[View], View]:
+    """Register a view that takes the request context first; domain errors become JSON
+    errors with Glance's status codes, anything else a logged 500."""
+
+    def decorator(view: View) -> View:
+        @functools.wraps(view)
+        def wrapper(**params: str) -> Response:
+            request = bp.current_request
+            try:
+                ctx = identity.context_from_headers(request.headers)
+                response = view(ctx, **params)
+                response.headers.setdefault("x-openstack-request-id", ctx.request_id)
+                return response
+            except GlintError as exc:
+                return error_response(status_for(exc), exc.message, _extra_headers(exc))
+            except Exception:  # noqa: BLE001 - the outermost boundary: log and convert
+                log.exception("unhandled error", extra={"path": request.path})
+                return error_response(500, "The server has either erred or is incapable of "
+                                           "performing the requested operation.")
+
+        # Views parse bodies themselves, so any content type reaches them (Glance's 415s).
+        bp.route(path, methods=list(methods), content_types=["*/*"])(wrapper)
+        return view
+
+    return decorator
+
+
+def _extra_headers(exc: GlintError) -> dict[str, str]:
+    if isinstance(exc, UnsupportedMediaType):
+        return {"Accept-Patch": f"{PATCH_V21}, application/openstack-images-v2.0-json-patch"}
+    return {}
+
+
+def json_body(bp: Blueprint, required: bool = True) -> Any:
+    """The request body parsed as JSON.
+
+    Raises:
+        Invalid: the body is missing (when required) or is not valid JSON.
+    """
+    raw = bp.current_request.raw_body
+    if not raw:
+        if required:
+            raise Invalid("Request body is required.")
+        return None
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise Invalid(f"Malformed JSON in request body: {exc}") from exc
+
+
+def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    """A JSON response."""
+    return Response(body=json.dumps(body), status_code=status,
+                    headers={"Content-Type": "application/json", **(headers or {})})
+
+
+def no_content() -> Response:
+    """204, no body."""
+    return Response(body="", status_code=204)
+
+
+def base_url(bp: Blueprint) -> str:
+    """The scheme and host the client used to reach us (for absolute links)."""
+    headers = bp.current_request.headers
+    scheme = headers.get("x-forwarded-proto", "http")
+    return f"{scheme}://{headers.get('host', 'localhost')}"

@@ -1,0 +1,56 @@
+"""Lazily created, cached boto3 clients: the only place that calls boto3.client()."""
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+from chalicelib.config import get_settings
+
+# botocore's standard retry mode: exponential backoff with jitter on throttling and 5xx.
+_RETRIES = {"max_attempts": 5, "mode": "standard"}
+
+
+def _client(service: str, **config: Any) -> Any:
+    settings = get_settings()
+    return boto3.client(
+        service,
+        region_name=settings.region,
+        endpoint_url=settings.aws_endpoint_url,
+        config=Config(retries=_RETRIES, **config),
+    )
+
+
+@functools.cache
+def s3() -> Any:
+    """S3 client; SigV4 so presigned URLs sign headers, path style behind a custom endpoint."""
+    addressing = "path" if get_settings().aws_endpoint_url else "auto"
+    return _client(
+        "s3",
+        signature_version="s3v4",
+        s3={"addressing_style": addressing},
+        # Checksums only where S3 requires them, so presigned URLs carry no SDK-chosen CRC.
+        request_checksum_calculation="when_required",
+        response_checksum_validation="when_required",
+    )
+
+
+@functools.cache
+def sqs() -> Any:
+    """SQS client."""
+    return _client("sqs")
+
+
+@functools.cache
+def events() -> Any:
+    """EventBridge client."""
+    return _client("events")
+
+
+def reset() -> None:
+    """Forget cached clients and settings (tests switch endpoints between runs)."""
+    for getter in (s3, sqs, events):
+        getter.cache_clear()
+    get_settings.cache_clear()

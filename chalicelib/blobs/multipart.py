@@ -1,0 +1,65 @@
+"""Multipart uploads in the staging area: open, inspect, complete, abort."""
+from __future__ import annotations
+
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from chalicelib import aws
+from chalicelib.config import get_settings
+from chalicelib.domain.errors import Invalid
+
+
+def start(key: str, client: Any = None) -> str:
+    """Open a multipart upload at `key`; returns its upload id."""
+    response = (client or aws.s3()).create_multipart_upload(Bucket=get_settings().bucket,
+                                                            Key=key)
+    return response["UploadId"]
+
+
+def part_sizes(key: str, multipart_id: str, client: Any = None) -> dict[int, int]:
+    """Part number -> size of every part uploaded so far.
+
+    Raises:
+        Invalid: there is no such multipart upload (completed or aborted).
+    """
+    s3 = client or aws.s3()
+    sizes: dict[int, int] = {}
+    try:
+        for page in s3.get_paginator("list_parts").paginate(
+                Bucket=get_settings().bucket, Key=key, UploadId=multipart_id):
+            sizes.update({part["PartNumber"]: part["Size"] for part in page.get("Parts", [])})
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") == "NoSuchUpload":
+            raise Invalid("The multipart upload no longer exists.") from exc
+        raise
+    return sizes
+
+
+def complete(key: str, multipart_id: str, parts: list[tuple[int, str]],
+                       client: Any = None) -> None:
+    """Join the parts (number, etag) into the object; S3 then emits ObjectCreated.
+
+    Raises:
+        Invalid: S3 refused the part list (missing, unknown or too-small parts).
+    """
+    try:
+        (client or aws.s3()).complete_multipart_upload(
+            Bucket=get_settings().bucket, Key=key, UploadId=multipart_id,
+            MultipartUpload={"Parts": [{"PartNumber": n, "ETag": etag} for n, etag in parts]})
+    except ClientError as exc:
+        code = exc.response.get("Error", {}).get("Code", "")
+        if code in {"InvalidPart", "InvalidPartOrder", "EntityTooSmall", "NoSuchUpload",
+                    "MalformedXML"}:
+            raise Invalid(f"S3 refused to complete the upload: {code}.") from exc
+        raise
+
+
+def abort(key: str, multipart_id: str, client: Any = None) -> None:
+    """Abandon a multipart upload and free its parts (already gone is fine)."""
+    try:
+        (client or aws.s3()).abort_multipart_upload(Bucket=get_settings().bucket, Key=key,
+                                                    UploadId=multipart_id)
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") != "NoSuchUpload":
+            raise

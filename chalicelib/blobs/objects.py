@@ -1,0 +1,63 @@
+"""Reading, copying and deleting objects in the image bucket."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from boto3.s3.transfer import TransferConfig
+from botocore.exceptions import ClientError
+
+from chalicelib import aws
+from chalicelib.config import get_settings
+from chalicelib.domain.uploads import MIB
+from chalicelib.domain.errors import NotFound
+
+CHUNK_SIZE = MIB
+# Above this, copies go part by part (UploadPartCopy); CopyObject stops at 5 GiB.
+_COPY_CONFIG = TransferConfig(multipart_threshold=256 * MIB, multipart_chunksize=256 * MIB)
+
+
+def iter_chunks(key: str, chunk_size: int = CHUNK_SIZE, client: Any = None) -> Iterator[bytes]:
+    """Stream an object's bytes in chunks; memory stays at one chunk.
+
+    Raises:
+        NotFound: there is no object at `key`.
+    """
+    try:
+        body = (client or aws.s3()).get_object(Bucket=get_settings().bucket, Key=key)["Body"]
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") in {"NoSuchKey", "404"}:
+            raise NotFound(f"No object at {key}") from exc
+        raise
+    with body:
+        yield from body.iter_chunks(chunk_size)
+
+
+def copy(source_key: str, target_key: str, client: Any = None) -> None:
+    """Server-side copy within the bucket (multipart for large objects)."""
+    bucket = get_settings().bucket
+    (client or aws.s3()).copy({"Bucket": bucket, "Key": source_key}, bucket, target_key,
+                              Config=_COPY_CONFIG)
+
+
+def delete(key: str, client: Any = None) -> None:
+    """Delete one object (absent is fine)."""
+    (client or aws.s3()).delete_object(Bucket=get_settings().bucket, Key=key)
+
+
+def delete_prefix(prefix: str, client: Any = None) -> int:
+    """Delete every object under `prefix` and abort its multipart uploads; returns the count."""
+    s3 = client or aws.s3()
+    bucket = get_settings().bucket
+    deleted = 0
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+        keys = [{"Key": obj["Key"]} for obj in page.get("Contents", [])]
+        if keys:
+            s3.delete_objects(Bucket=bucket, Delete={"Objects": keys, "Quiet": True})
+            deleted += len(keys)
+    for page in s3.get_paginator("list_multipart_uploads").paginate(Bucket=bucket,
+                                                                   Prefix=prefix):
+        for upload in page.get("Uploads", []):
+            s3.abort_multipart_upload(Bucket=bucket, Key=upload["Key"],
+                                      UploadId=upload["UploadId"])
+    return deleted

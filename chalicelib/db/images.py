@@ -1,0 +1,177 @@
+"""Image repository: the queries the services need, in domain terms.
+
+Read costs (DynamoDB items read):
+- get: 1.
+- list_page: at most 2 x (limit + 1): one query on the owner GSI and one on the visibility
+  GSI (public), merged newest first; the marker costs 1 more (a get). Never a scan.
+"""
+from __future__ import annotations
+
+import heapq
+from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+from dataclasses import replace
+from typing import Any
+
+from pynamodb.exceptions import DoesNotExist, PutError
+
+from chalicelib.domain.errors import Conflict, NotFound, StaleWrite
+from chalicelib.domain.image import ImportClaim, Image, Location, PendingUpload, Status
+from chalicelib.db.models import ClaimMap, ImageModel, LocationMap, UploadMap, bound
+
+# Visibilities that put an image in the sparse visibility index.
+_LISTED_VISIBILITIES = ("public", "community")
+
+
+def get(image_id: str) -> Image:
+    """Read one image.
+
+    Raises:
+        NotFound: no such image, or it was deleted.
+    """
+    try:
+        item = bound(ImageModel).get(image_id, consistent_read=True)
+    except DoesNotExist as exc:
+        raise NotFound(f"No image found with ID {image_id}") from exc
+    if item.status == Status.DELETED:
+        raise NotFound(f"No image found with ID {image_id}")
+    return _to_domain(item)
+
+
+def create(image: Image) -> Image:
+    """Store a new image.
+
+    Raises:
+        Conflict: an image (live or deleted) already has this id.
+    """
+    item = _to_item(image)
+    try:
+        item.save(condition=ImageModel.id.does_not_exist())
+    except PutError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            raise Conflict(f"Image with identifier {image.id} already exists!") from exc
+        raise
+    return replace(image, version=item.version)
+
+
+def save(image: Image) -> Image:
+    """Write the image if nobody changed it since it was read; return it with its new version.
+
+    Raises:
+        StaleWrite: the stored version is not the one this image was read at.
+    """
+    item = _to_item(image)
+    try:
+        item.save()
+    except PutError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            raise StaleWrite(f"Image {image.id} was changed by another request; "
+                             "retry with its current state.") from exc
+        raise
+    return replace(image, version=item.version)
+
+
+def save_tombstone(image: Image, keep_seconds: int) -> None:
+    """Record the image as deleted: out of every list, its id never reused, gone after TTL.
+
+    Raises:
+        StaleWrite: the image changed since it was read.
+    """
+    item = _to_item(image)
+    item.list_owner = item.list_visibility = None
+    item.expires_at = _utc_after(keep_seconds)
+    try:
+        item.save()
+    except PutError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            raise StaleWrite(f"Image {image.id} was changed by another request.") from exc
+        raise
+
+
+def list_page(project_id: str, after: Image | None, limit: int) -> list[Image]:
+    """Newest-first page of a project's own images plus public ones, after `after`.
+
+    Returns up to `limit + 1` images, so the caller can tell whether another page follows.
+    """
+    model = bound(ImageModel)
+    after_key = _sort_key(after) if after else None
+    sources = [_query(model.by_owner, project_id, after_key, limit + 1),
+               _query(model.by_visibility, "public", after_key, limit + 1)]
+    page: list[Image] = []
+    seen: set[str] = set()
+    for item in heapq.merge(*sources, key=lambda item: item.sort_key, reverse=True):
+        if item.id not in seen:  # a project's own public image is in both indexes
+            seen.add(item.id)
+            page.append(_to_domain(item))
+        if len(page) > limit:
+            break
+    return page
+
+
+def _query(index: Any, hash_value: str, after_key: str | None, limit: int) -> Iterator[Any]:
+    condition = ImageModel.sort_key < after_key if after_key else None
+    return index.query(hash_value, range_key_condition=condition, scan_index_forward=False,
+                       limit=limit)
+
+
+def _sort_key(image: Image) -> str:
+    return f"{image.created_at}#{image.id}"
+
+
+def _utc_after(seconds: int) -> datetime:
+    return datetime.now(timezone.utc) + timedelta(seconds=seconds)
+
+
+def _to_item(image: Image) -> ImageModel:
+    model = bound(ImageModel)
+    upload = image.upload
+    # A new image has no version yet: pynamodb then writes 1 on condition it is absent.
+    version = {} if image.version is None else {"version": image.version}
+    return model(
+        image.id, owner=image.owner, status=str(image.status), name=image.name,
+        visibility=image.visibility, protected=image.protected, os_hidden=image.os_hidden,
+        checksum=image.checksum, os_hash_algo=image.os_hash_algo,
+        os_hash_value=image.os_hash_value, size=image.size, virtual_size=image.virtual_size,
+        disk_format=image.disk_format, container_format=image.container_format,
+        min_disk=image.min_disk, min_ram=image.min_ram, tags=set(image.tags) or None,
+        properties=dict(image.properties) or None,
+        locations=[LocationMap(id=loc.id, store=loc.store, key=loc.key, status=loc.status)
+                   for loc in image.locations] or None,
+        upload=UploadMap(id=upload.id, key=upload.key, size=upload.size, sha256=upload.sha256,
+                         multipart_id=upload.multipart_id, part_size=upload.part_size,
+                         expires_at=upload.expires_at) if upload else None,
+        claim=ClaimMap(key=image.claim.key, lease_until=image.claim.lease_until)
+        if image.claim else None,
+        import_error=image.import_error, created_at=image.created_at,
+        updated_at=image.updated_at, sort_key=_sort_key(image), list_owner=image.owner,
+        list_visibility=image.visibility if image.visibility in _LISTED_VISIBILITIES else None,
+        **version,
+    )
+
+
+def _to_domain(item: ImageModel) -> Image:
+    upload = item.upload
+    return Image(
+        id=item.id, owner=item.owner, created_at=item.created_at, updated_at=item.updated_at,
+        status=Status(item.status), name=item.name, visibility=item.visibility,
+        protected=item.protected, os_hidden=item.os_hidden, checksum=item.checksum,
+        os_hash_algo=item.os_hash_algo, os_hash_value=item.os_hash_value,
+        size=_int_or_none(item.size), virtual_size=_int_or_none(item.virtual_size),
+        disk_format=item.disk_format, container_format=item.container_format,
+        min_disk=int(item.min_disk), min_ram=int(item.min_ram),
+        tags=tuple(sorted(item.tags or ())),
+        properties=item.properties.as_dict() if item.properties else {},
+        locations=tuple(Location(id=loc.id, store=loc.store, key=loc.key, status=loc.status)
+                        for loc in item.locations or ()),
+        upload=PendingUpload(id=upload.id, key=upload.key, size=int(upload.size),
+                             sha256=upload.sha256, multipart_id=upload.multipart_id,
+                             part_size=_int_or_none(upload.part_size),
+                             expires_at=upload.expires_at) if upload else None,
+        claim=ImportClaim(key=item.claim.key, lease_until=float(item.claim.lease_until))
+        if item.claim else None,
+        import_error=item.import_error, version=item.version,
+    )
+
+
+def _int_or_none(value: Any) -> int | None:
+    return None if value is None else int(value)

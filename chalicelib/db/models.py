@@ -1,0 +1,112 @@
+"""pynamodb models: the table layout. Private to db/ (and read by the provisioners)."""
+from __future__ import annotations
+
+from typing import Any
+
+from pynamodb.attributes import (BooleanAttribute, ListAttribute, MapAttribute,
+                                 NumberAttribute, TTLAttribute, UnicodeAttribute,
+                                 UnicodeSetAttribute, VersionAttribute)
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+
+from chalicelib.config import get_settings
+
+
+class LocationMap(MapAttribute):
+    id = UnicodeAttribute()
+    store = UnicodeAttribute()
+    key = UnicodeAttribute()
+    status = UnicodeAttribute()
+
+
+class UploadMap(MapAttribute):
+    id = UnicodeAttribute()
+    key = UnicodeAttribute()
+    size = NumberAttribute()
+    sha256 = UnicodeAttribute(null=True)
+    multipart_id = UnicodeAttribute(null=True)
+    part_size = NumberAttribute(null=True)
+    expires_at = UnicodeAttribute()
+
+
+class ClaimMap(MapAttribute):
+    key = UnicodeAttribute()
+    lease_until = NumberAttribute()
+
+
+class OwnerIndex(GlobalSecondaryIndex):
+    """A project's images, newest first. Sparse: deleted images drop out."""
+
+    class Meta:
+        index_name = "by-owner"
+        projection = AllProjection()
+
+    list_owner = UnicodeAttribute(hash_key=True)
+    sort_key = UnicodeAttribute(range_key=True)
+
+
+class VisibilityIndex(GlobalSecondaryIndex):
+    """Public and community images, newest first. Sparse: only those carry `list_visibility`."""
+
+    class Meta:
+        index_name = "by-visibility"
+        projection = AllProjection()
+
+    list_visibility = UnicodeAttribute(hash_key=True)
+    sort_key = UnicodeAttribute(range_key=True)
+
+
+class ImageModel(Model):
+    """One item per image, keyed by id; `version` gives optimistic locking."""
+
+    class Meta:
+        table_name = "unbound"
+        settings_field = "images_table"
+        billing_mode = "PAY_PER_REQUEST"
+
+    id = UnicodeAttribute(hash_key=True)
+    owner = UnicodeAttribute()
+    status = UnicodeAttribute()
+    name = UnicodeAttribute(null=True)
+    visibility = UnicodeAttribute()
+    protected = BooleanAttribute(default=False)
+    os_hidden = BooleanAttribute(default=False)
+    checksum = UnicodeAttribute(null=True)
+    os_hash_algo = UnicodeAttribute(null=True)
+    os_hash_value = UnicodeAttribute(null=True)
+    size = NumberAttribute(null=True)
+    virtual_size = NumberAttribute(null=True)
+    disk_format = UnicodeAttribute(null=True)
+    container_format = UnicodeAttribute(null=True)
+    min_disk = NumberAttribute(default=0)
+    min_ram = NumberAttribute(default=0)
+    tags = UnicodeSetAttribute(null=True)
+    properties = MapAttribute(null=True)
+    locations = ListAttribute(of=LocationMap, null=True)
+    upload = UploadMap(null=True)
+    claim = ClaimMap(null=True)
+    import_error = UnicodeAttribute(null=True)
+    created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+    sort_key = UnicodeAttribute()
+    list_owner = UnicodeAttribute(null=True)
+    list_visibility = UnicodeAttribute(null=True)
+    expires_at = TTLAttribute(null=True)
+    version = VersionAttribute()
+
+    by_owner = OwnerIndex()
+    by_visibility = VisibilityIndex()
+
+
+ALL_MODELS: tuple[type[Model], ...] = (ImageModel,)
+
+
+def bound(model: type[Model]) -> Any:
+    """Point the model at this process's table and endpoint (re-binds when settings change)."""
+    settings = get_settings()
+    meta = model.Meta
+    target = (getattr(settings, meta.settings_field), settings.aws_endpoint_url, settings.region)
+    if (meta.table_name, meta.host, meta.region) != target:
+        meta.table_name, meta.host, meta.region = target
+        model._connection = None
+    return model

@@ -1,0 +1,50 @@
+"""Domain errors, named by meaning; the API maps each family to one HTTP status."""
+from __future__ import annotations
+
+
+class GlintError(Exception):
+    """Base of every error a caller may see; `message` is shown to the user."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class Unauthorized(GlintError):
+    """No credential, or one that this deployment does not accept."""
+
+
+class NotFound(GlintError):
+    """The thing does not exist, or the caller may not know that it does."""
+
+
+class Forbidden(GlintError):
+    """The caller can see the thing but may not do this to it."""
+
+
+class Invalid(GlintError):
+    """The request is malformed or breaks a schema rule."""
+
+
+class UnsupportedMediaType(Invalid):
+    """The request body has a content type this call does not take."""
+
+
+class Conflict(GlintError):
+    """The request is valid but the thing is in the wrong state for it."""
+
+
+class InvalidTransition(Conflict):
+    """The image's status does not allow the requested change."""
+
+
+class StaleWrite(Conflict):
+    """Someone else changed the record first; re-read and try again."""
+
+
+class QuotaExceeded(GlintError):
+    """A size or count limit would be exceeded."""
+
+
+class ImageRejected(GlintError):
+    """The uploaded bytes failed verification (checksum, size, format or safety)."""

@@ -1,0 +1,59 @@
+"""Glance's image schema, served to clients and used to validate what they send."""
+from __future__ import annotations
+
+import copy
+import functools
+import json
+from importlib import resources
+from typing import Any
+
+import jsonschema
+
+from chalicelib.domain.errors import Invalid
+
+
+@functools.cache
+def _image_schema() -> dict[str, Any]:
+    text = resources.files("chalicelib.domain").joinpath("schemas/image.json").read_text()
+    return json.loads(text)
+
+
+def image_schema() -> dict[str, Any]:
+    """The image schema document (a fresh copy the caller may change)."""
+    return copy.deepcopy(_image_schema())
+
+
+def images_schema() -> dict[str, Any]:
+    """The image-list schema, built around the image schema as Glance's CollectionSchema does."""
+    return {
+        "name": "images",
+        "properties": {
+            "images": {"type": "array", "items": image_schema()},
+            "schema": {"type": "string"},
+            "first": {"type": "string"},
+            "next": {"type": "string"},
+        },
+        "links": [
+            {"rel": "first", "href": "{first}"},
+            {"rel": "next", "href": "{next}"},
+            {"rel": "describedby", "href": "{schema}"},
+        ],
+    }
+
+
+@functools.cache
+def _validator() -> jsonschema.Draft4Validator:
+    return jsonschema.Draft4Validator(_image_schema())
+
+
+def validate_image_document(doc: dict[str, Any]) -> None:
+    """Check a whole image document against the schema.
+
+    Raises:
+        Invalid: with the first violation, in words a user can act on.
+    """
+    error = jsonschema.exceptions.best_match(_validator().iter_errors(doc))
+    if error is not None:
+        where = "/".join(str(p) for p in error.absolute_path) or "body"
+        raise Invalid(f"Provided object does not match schema 'image': {error.message} "
+                      f"(at '{where}')")

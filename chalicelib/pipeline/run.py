@@ -1,0 +1,187 @@
+"""Import of one staged object: claim the image, verify the bytes, activate, or fail with
+the reason kept. Every step is idempotent: S3 and SQS may deliver an event twice."""
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from enum import StrEnum
+
+from chalicelib import events, tracing
+from chalicelib.blobs import keys, objects
+from chalicelib.config import get_settings
+from chalicelib.db import images as image_db
+from chalicelib.domain.errors import ImageRejected, NotFound, StaleWrite
+from chalicelib.domain.image import (ImportClaim, Image, Location, PendingUpload, Status,
+                                     transition, utcnow)
+from chalicelib.pipeline.events import ObjectCreated
+from chalicelib.pipeline.hashing import OS_HASH_ALGO, Digests, digest
+
+log = logging.getLogger(__name__)
+DEFAULT_STORE = "default"
+Clock = Callable[[], float]
+
+
+class Outcome(StrEnum):
+    """What became of one event."""
+
+    ACTIVATED = "activated"
+    REJECTED = "rejected"
+    IGNORED = "ignored"
+
+
+class LeaseLost(Exception):
+    """Another worker took the import over, or the image was deleted, while we worked."""
+
+
+def import_staged_object(obj: ObjectCreated, clock: Clock = time.time) -> Outcome:
+    """Verify a staged upload and activate its image; a rejected upload returns the image to
+    `queued` with the reason. Unexpected errors propagate so that SQS redelivers."""
+    ids = keys.parse_staging_key(obj.key)
+    if ids is None:
+        log.warning("event for a key outside staging ignored", extra={"key": obj.key})
+        return Outcome.IGNORED
+    image = _claim(ids[0], obj.key, clock)
+    if image is None:
+        return Outcome.IGNORED
+    lease = _Lease(image, clock)
+    try:
+        return _verify_and_activate(lease, image.upload, ids[1])
+    except LeaseLost:
+        log.info("import lost to a newer claim or a delete", extra={"image_id": image.id})
+        return Outcome.IGNORED
+    except ImageRejected as exc:
+        _fail(lease.image, exc.message)
+        return Outcome.REJECTED
+    except Exception:
+        lease.release()  # let the redelivered message take over at once
+        raise
+
+
+def _verify_and_activate(lease: _Lease, pending: PendingUpload, upload_id: str) -> Outcome:
+    image = lease.image
+    with tracing.subsegment("hash", image_id=image.id, project=image.owner,
+                            bytes=pending.size, format=image.disk_format):
+        digests = digest(objects.iter_chunks(pending.key), with_sha256=bool(pending.sha256),
+                         on_progress=lease.renew_if_due)
+    _check(digests, pending)
+    location = Location(id=upload_id, store=DEFAULT_STORE, key=keys.image_key(image.id, upload_id))
+    with tracing.subsegment("copy", image_id=image.id, bytes=digests.size):
+        objects.copy(pending.key, location.key)
+    image = lease.image
+    active = replace(transition(image, Status.ACTIVE, utcnow()), checksum=digests.md5,
+                     os_hash_algo=OS_HASH_ALGO, os_hash_value=digests.sha512,
+                     size=digests.size, locations=(location,), upload=None, claim=None,
+                     import_error=None)
+    with tracing.subsegment("activate", image_id=image.id):
+        try:
+            active = image_db.save(active)
+        except StaleWrite:
+            if _gone(image.id):  # deleted while we copied: leave nothing behind
+                objects.delete(location.key)
+                objects.delete(pending.key)
+            raise LeaseLost() from None
+    objects.delete(pending.key)
+    events.publish_image(events.IMAGE_UPLOAD, active)
+    events.publish_image(events.IMAGE_ACTIVATE, active)
+    log.info("image activated", extra={"image_id": image.id, "size": digests.size})
+    return Outcome.ACTIVATED
+
+
+def _claim(image_id: str, key: str, clock: Clock) -> Image | None:
+    """Take the import lease with a conditional write; None when this event has nothing to
+    do (duplicate, superseded upload, image gone, or another worker holds a live lease)."""
+    lease_seconds = get_settings().import_lease_seconds
+    for _ in range(3):  # re-read after losing a race, a few times at most
+        try:
+            image = image_db.get(image_id)
+        except NotFound:
+            objects.delete(key)
+            return None
+        if image.upload is None or image.upload.key != key:
+            # Already imported, or superseded by a newer upload: this object is an orphan.
+            objects.delete(key)
+            return None
+        now = clock()
+        if image.status is Status.UPLOADING:
+            claimed = transition(image, Status.IMPORTING, utcnow())
+        elif image.status is Status.IMPORTING and image.claim and image.claim.lease_until <= now:
+            log.warning("taking over a stalled import", extra={"image_id": image_id})
+            claimed = image
+        else:
+            return None
+        try:
+            return image_db.save(replace(claimed, claim=ImportClaim(key, now + lease_seconds)))
+        except StaleWrite:
+            continue
+    return None
+
+
+def _check(digests: Digests, pending: PendingUpload) -> None:
+    if digests.size != pending.size:
+        raise ImageRejected(f"Upload rejected: received {digests.size} bytes, but "
+                            f"{pending.size} were declared.")
+    if pending.sha256 and digests.sha256 != pending.sha256:
+        raise ImageRejected(f"Upload rejected: the data's sha256 is {digests.sha256}, but "
+                            f"{pending.sha256} was declared.")
+
+
+def _fail(image: Image, reason: str) -> None:
+    """Back to `queued` with the reason visible, the staged object gone."""
+    assert image.upload is not None
+    staged = image.upload.key
+    failed = replace(transition(image, Status.QUEUED, utcnow()), import_error=reason)
+    try:
+        failed = image_db.save(failed)
+    except StaleWrite:
+        log.info("import failure not recorded: image changed meanwhile",
+                 extra={"image_id": image.id})
+        return
+    objects.delete(staged)
+    events.publish_image(events.IMAGE_IMPORT_FAILURE, failed, reason=reason)
+    log.warning("import rejected", extra={"image_id": image.id, "reason": reason})
+
+
+def _gone(image_id: str) -> bool:
+    try:
+        image_db.get(image_id)
+    except NotFound:
+        return True
+    return False
+
+
+@dataclass
+class _Lease:
+    """The worker's claim on an image, renewed as work progresses."""
+
+    image: Image
+    clock: Clock
+
+    def __post_init__(self) -> None:
+        self._renewed_at = self.clock()
+        self._seconds = get_settings().import_lease_seconds
+
+    def renew_if_due(self, _bytes_done: int) -> None:
+        """Extend the lease once a third of it has passed.
+
+        Raises:
+            LeaseLost: the image changed under us (taken over or deleted).
+        """
+        now = self.clock()
+        if now - self._renewed_at < self._seconds / 3:
+            return
+        claim = ImportClaim(self.image.upload.key, now + self._seconds)
+        try:
+            self.image = image_db.save(replace(self.image, claim=claim))
+        except StaleWrite as exc:
+            raise LeaseLost() from exc
+        self._renewed_at = now
+
+    def release(self) -> None:
+        """Give the lease up after an unexpected error (best effort)."""
+        try:
+            self.image = image_db.save(replace(self.image, claim=ImportClaim(
+                self.image.upload.key, 0)))
+        except Exception:  # noqa: BLE001 - already failing; the lease lapses on its own
+            log.exception("could not release the import lease", extra={"image_id": self.image.id})

@@ -1,0 +1,95 @@
+"""Image use cases: each calls policy, db, blobs and events in order, top to bottom."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from chalicelib import events
+from chalicelib.blobs import keys, objects
+from chalicelib.config import get_settings
+from chalicelib.db import images as image_db
+from chalicelib.domain import create, patch, policy
+from chalicelib.domain.context import RequestContext
+from chalicelib.domain.errors import Forbidden, Invalid, NotFound
+from chalicelib.domain.image import Image, Status, transition, utcnow
+from chalicelib.domain.query import ListQuery
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One page of a list; `next_marker` is None on the last page."""
+
+    images: list[Image]
+    next_marker: str | None
+
+
+def create_image(ctx: RequestContext, body: Any) -> Image:
+    """`POST /v2/images`: a new queued image owned by the caller's project."""
+    image = image_db.create(create.new_image(ctx, body, utcnow()))
+    events.publish_image(events.IMAGE_CREATE, image)
+    return image
+
+
+def get_image(ctx: RequestContext, image_id: str) -> Image:
+    """An image the caller may see.
+
+    Raises:
+        NotFound: it does not exist or is another project's private image.
+    """
+    return policy.require_visible(ctx, image_db.get(image_id))
+
+
+def list_images(ctx: RequestContext, query: ListQuery) -> Page:
+    """The caller's images and public ones, newest first, one page at a time.
+
+    Raises:
+        Invalid: the marker names no image the caller can see (Glance answers 400).
+    """
+    after = None
+    if query.marker:
+        try:
+            after = get_image(ctx, query.marker)
+        except NotFound as exc:
+            raise Invalid(f"Invalid marker. Image {query.marker} could not be found.") from exc
+    if query.limit == 0:
+        return Page([], None)
+    found = image_db.list_page(ctx.project_id, after, query.limit)
+    more = len(found) > query.limit
+    page = found[:query.limit]
+    return Page(page, page[-1].id if more else None)
+
+
+def update_image(ctx: RequestContext, image_id: str, content_type: str, body: Any) -> Image:
+    """`PATCH /v2/images/{id}`: apply a Glance JSON-patch; a concurrent change gives 409."""
+    operations = patch.parse_patch(content_type, body)
+    image = get_image(ctx, image_id)
+    policy.require_owner(ctx, image, "modify")
+    updated = patch.apply_patch(ctx, image, operations, utcnow())
+    if updated is image:
+        return image
+    saved = image_db.save(updated)
+    events.publish_image(events.IMAGE_UPDATE, saved)
+    return saved
+
+
+def delete_image(ctx: RequestContext, image_id: str) -> None:
+    """`DELETE /v2/images/{id}`: tombstone the record, then remove its data and staging.
+
+    Raises:
+        Forbidden: the image is protected, or not the caller's.
+    """
+    image = get_image(ctx, image_id)
+    policy.require_owner(ctx, image, "delete")
+    if image.protected:
+        raise Forbidden(f"Image {image.id} is protected and cannot be deleted.")
+    deleted = transition(image, Status.DELETED, utcnow())
+    # The tombstone goes first: a worker racing this delete then fails its conditional write.
+    image_db.save_tombstone(deleted, get_settings().deleted_image_ttl_seconds)
+    for location in image.locations:
+        objects.delete(location.key)
+    objects.delete_prefix(keys.staging_prefix(image.id))
+    events.publish_image(events.IMAGE_DELETE, deleted)
+    log.info("image deleted", extra={"image_id": image.id, "project": ctx.project_id})

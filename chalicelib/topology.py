@@ -1,0 +1,41 @@
+"""The resources Glint runs on, described once: the local runtime creates them from this,
+and infra/ (CDK) declares the same ones from it, so the two cannot drift apart."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from chalicelib.blobs.keys import STAGING_PREFIX
+from chalicelib.config import Settings
+from chalicelib.db.models import ALL_MODELS
+
+# The worker's Lambda timeout; the queue's visibility timeout must exceed it.
+WORKER_TIMEOUT_SECONDS = 900
+# Messages that failed this many times go to the dead-letter queue.
+MAX_RECEIVE_COUNT = 5
+DLQ_RETENTION_SECONDS = 14 * 24 * 3600
+# What the bucket tells the import queue about.
+NOTIFIED_EVENTS = ("s3:ObjectCreated:*",)
+NOTIFIED_PREFIX = STAGING_PREFIX
+TABLE_MODELS = ALL_MODELS
+
+
+@dataclass(frozen=True, slots=True)
+class QueueSpec:
+    """The import queue and its dead-letter queue."""
+
+    name: str
+    dlq_name: str
+    visibility_timeout: int
+    max_receive_count: int
+    dlq_retention_seconds: int
+
+
+def import_queue(settings: Settings, visibility_timeout: int | None = None) -> QueueSpec:
+    """The import queue; `visibility_timeout` may be shortened for local runs."""
+    return QueueSpec(
+        name=settings.import_queue,
+        dlq_name=f"{settings.import_queue}-dlq",
+        visibility_timeout=visibility_timeout or WORKER_TIMEOUT_SECONDS + 60,
+        max_receive_count=MAX_RECEIVE_COUNT,
+        dlq_retention_seconds=DLQ_RETENTION_SECONDS,
+    )

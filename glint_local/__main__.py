@@ -1,0 +1,105 @@
+"""`python -m glint_local`: Glint on this machine, in the foreground, until Ctrl-C."""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from glint_local import embedded_aws
+
+PROJECT = Path(__file__).resolve().parent.parent
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto logs every request
+    stage_config = _apply_stage_environment("local")
+    moto, endpoint = embedded_aws.start(args.host, args.aws_port)
+    embedded_aws.point_environment_at(endpoint)
+
+    # Imported only now: settings and handlers read the environment set above.
+    from chalice.config import Config
+
+    from app import app
+    from chalicelib import aws
+    from chalicelib.config import get_settings
+    from glint_local import http_front, provision
+    from glint_local.pump import EventPump
+
+    aws.reset()
+    settings = get_settings()
+    resources = provision.provision(settings, visibility_timeout=args.visibility_timeout)
+    pump = EventPump(app, aws.sqs(), resources.queue_urls, settings.region)
+    pump.start()
+    server = http_front.serve(app, Config.create(chalice_stage="local", config_from_disk=stage_config),
+                              args.host, args.port)
+    api = f"http://{args.host}:{server.server.server_address[1]}"
+    print(_banner(api, endpoint), flush=True)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        stop.wait()
+    except KeyboardInterrupt:
+        pass
+    print("Stopping Glint...", flush=True)
+    server.server.shutdown()
+    pump.stop()
+    moto.stop()
+    return 0
+
+
+def _parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="glint_local", description=__doc__)
+    parser.add_argument("--host", default=os.environ.get("GLINT_HOST", "127.0.0.1"),
+                        help="loopback address to listen on (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=int(os.environ.get("GLINT_PORT", "9292")),
+                        help="API port (default 9292, Glance's)")
+    parser.add_argument("--aws-port", type=int, default=int(os.environ.get("GLINT_AWS_PORT", "9293")),
+                        help="embedded AWS (moto) port (default 9293; 0 picks a free one)")
+    parser.add_argument("--visibility-timeout", type=int, default=30,
+                        help="import queue visibility timeout in seconds (a failed message "
+                             "comes back after this long)")
+    return parser.parse_args(argv)
+
+
+def _apply_stage_environment(stage: str) -> dict:
+    """Set the stage's environment variables from .chalice/config.json, as `chalice local`
+    does; variables already set in the environment win."""
+    config = json.loads((PROJECT / ".chalice" / "config.json").read_text())
+    variables = {**config.get("environment_variables", {}),
+                 **config["stages"][stage].get("environment_variables", {})}
+    for name, value in variables.items():
+        os.environ.setdefault(name, value)
+    return config
+
+
+def _banner(api: str, aws_endpoint: str) -> str:
+    return f"""
+Glint is running.
+  Images API v2:  {api}   (identity: X-Project-Id / X-Roles headers; default admin)
+  Embedded AWS:   {aws_endpoint}   (moto: S3, DynamoDB, SQS, EventBridge)
+
+Try a full upload (needs curl and jq):
+  IMG=$(curl -s -X POST {api}/v2/images -H 'Content-Type: application/json' \\
+        -d '{{"name": "demo", "disk_format": "raw", "container_format": "bare"}}' | jq -r .id)
+  head -c 10485760 /dev/urandom > demo.img
+  UPLOAD=$(curl -s -X POST {api}/v2/images/$IMG/uploads -H 'Content-Type: application/json' \\
+        -d "{{\\"size\\": $(stat -c %s demo.img)}}")
+  curl -s -X PUT --upload-file demo.img "$(echo "$UPLOAD" | jq -r .url)"
+  sleep 2; curl -s {api}/v2/images/$IMG | jq '{{status, size, checksum, os_hash_value}}'
+  curl -sL {api}/v2/images/$IMG/file -o back.img && cmp demo.img back.img && echo same bytes
+
+Ctrl-C stops it (all data lives in memory and goes with it).
+"""
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,57 @@
+"""Create, on the embedded AWS, every resource the cloud deployment has (from topology)."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from chalicelib import aws, topology
+from chalicelib.config import Settings
+from chalicelib.db.models import bound
+
+
+@dataclass(frozen=True, slots=True)
+class Provisioned:
+    """What the runtime needs to know about the resources it created."""
+
+    queue_urls: dict[str, str]
+    dlq_url: str
+
+
+def provision(settings: Settings, visibility_timeout: int | None = None) -> Provisioned:
+    """Bucket, tables with GSIs and TTL, import queue + DLQ, S3 -> SQS notification, bus."""
+    s3, sqs = aws.s3(), aws.sqs()
+    s3.create_bucket(Bucket=settings.bucket)
+    for model in topology.TABLE_MODELS:
+        table = bound(model)
+        if not table.exists():
+            table.create_table(wait=True)
+            table.update_ttl(ignore_update_ttl_errors=False)
+    spec = topology.import_queue(settings, visibility_timeout)
+    dlq_url = sqs.create_queue(QueueName=spec.dlq_name, Attributes={
+        "MessageRetentionPeriod": str(spec.dlq_retention_seconds)})["QueueUrl"]
+    dlq_arn = _queue_arn(sqs, dlq_url)
+    queue_url = sqs.create_queue(QueueName=spec.name, Attributes={
+        "VisibilityTimeout": str(spec.visibility_timeout),
+        "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn,
+                                     "maxReceiveCount": str(spec.max_receive_count)}),
+    })["QueueUrl"]
+    queue_arn = _queue_arn(sqs, queue_url)
+    sqs.set_queue_attributes(QueueUrl=queue_url, Attributes={"Policy": json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"Service": "s3.amazonaws.com"},
+                       "Action": "sqs:SendMessage", "Resource": queue_arn,
+                       "Condition": {"ArnLike": {"aws:SourceArn": f"arn:aws:s3:::{settings.bucket}"}}}],
+    })})
+    s3.put_bucket_notification_configuration(Bucket=settings.bucket, NotificationConfiguration={
+        "QueueConfigurations": [{
+            "QueueArn": queue_arn, "Events": list(topology.NOTIFIED_EVENTS),
+            "Filter": {"Key": {"FilterRules": [{"Name": "prefix",
+                                                "Value": topology.NOTIFIED_PREFIX}]}},
+        }]})
+    aws.events().create_event_bus(Name=settings.event_bus)
+    return Provisioned(queue_urls={spec.name: queue_url}, dlq_url=dlq_url)
+
+
+def _queue_arn(sqs: Any, url: str) -> str:
+    return sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]

@@ -1,0 +1,128 @@
+"""The event pump: what Lambda's event-source mappings and EventBridge schedules do in AWS.
+
+It long-polls each queue the app consumes and invokes the app's `on_sqs_message` handler with
+the real SQS event shape, deleting messages only after success; failures stay on the queue
+for redelivery and, after the redrive limit, the dead-letter queue. It also runs the app's
+`schedule` handlers on their rate."""
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import uuid
+from datetime import datetime, timezone
+from typing import Any
+
+from chalice import Chalice
+from chalice.app import Rate, ScheduledEventConfig, SQSEventConfig
+from chalice.local import LambdaContext
+
+log = logging.getLogger(__name__)
+_RATE = re.compile(r"^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$")
+_UNIT_SECONDS = {"minute": 60, "hour": 3600, "day": 86400}
+
+
+def sqs_event(messages: list[dict[str, Any]], queue_arn: str, region: str) -> dict[str, Any]:
+    """The event Lambda passes to an SQS-triggered function."""
+    return {"Records": [{
+        "messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"], "body": m["Body"],
+        "attributes": m.get("Attributes", {}), "messageAttributes": m.get("MessageAttributes", {}),
+        "md5OfBody": m.get("MD5OfBody", ""), "eventSource": "aws:sqs",
+        "eventSourceARN": queue_arn, "awsRegion": region,
+    } for m in messages]}
+
+
+def scheduled_event(rule_arn: str, region: str) -> dict[str, Any]:
+    """The event EventBridge passes to a scheduled function."""
+    return {"version": "0", "id": str(uuid.uuid4()), "detail-type": "Scheduled Event",
+            "source": "aws.events", "account": "123456789012",
+            "time": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "region": region, "resources": [rule_arn], "detail": {}}
+
+
+def rate_seconds(expression: Any) -> int | None:
+    """Seconds between runs of a `rate(...)` schedule; None for cron (not run locally)."""
+    if isinstance(expression, Rate):
+        expression = expression.to_string()
+    match = _RATE.match(str(expression))
+    if not match:
+        return None
+    return int(match.group(1)) * _UNIT_SECONDS[match.group(2).rstrip("s")]
+
+
+class EventPump:
+    """Background threads that feed the app's event handlers until `stop()`."""
+
+    def __init__(self, app: Chalice, sqs: Any, queue_urls: dict[str, str], region: str,
+                 poll_seconds: int = 1) -> None:
+        self._app, self._sqs, self._queue_urls = app, sqs, queue_urls
+        self._region, self._poll_seconds = region, poll_seconds
+        self._stopping = threading.Event()
+        self._threads: list[threading.Thread] = []
+
+    def start(self) -> None:
+        """Start one thread per SQS consumer and per rate schedule."""
+        for source in self._app.event_sources:
+            if isinstance(source, SQSEventConfig) and source.queue in self._queue_urls:
+                self._spawn(self._consume, source)
+            elif isinstance(source, ScheduledEventConfig):
+                period = rate_seconds(source.schedule_expression)
+                if period is None:
+                    log.warning("cron schedule not run locally", extra={"handler": source.name})
+                else:
+                    self._spawn(self._tick, source, period)
+
+    def stop(self) -> None:
+        """Ask every thread to finish its current poll and wait for them."""
+        self._stopping.set()
+        for thread in self._threads:
+            thread.join(timeout=10)
+
+    def _spawn(self, target: Any, *args: Any) -> None:
+        thread = threading.Thread(target=target, args=args, daemon=True,
+                                  name=f"pump-{args[0].name}")
+        thread.start()
+        self._threads.append(thread)
+
+    def _consume(self, source: SQSEventConfig) -> None:
+        url = self._queue_urls[source.queue]
+        arn = self._sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])[
+            "Attributes"]["QueueArn"]
+        handler = self._app.handler_map[source.name]
+        while not self._stopping.is_set():
+            try:
+                messages = self._sqs.receive_message(
+                    QueueUrl=url, MaxNumberOfMessages=min(source.batch_size, 10),
+                    WaitTimeSeconds=self._poll_seconds, AttributeNames=["All"],
+                    MessageAttributeNames=["All"]).get("Messages", [])
+            except Exception:  # noqa: BLE001 - keep polling through transient errors
+                log.exception("receive failed", extra={"queue": source.queue})
+                self._stopping.wait(1)
+                continue
+            if messages:
+                self.deliver(handler, source.name, messages, url, arn)
+
+    def deliver(self, handler: Any, name: str, messages: list[dict[str, Any]], url: str,
+                arn: str) -> bool:
+        """Invoke the handler with one batch; delete the batch only if it succeeded."""
+        try:
+            handler(sqs_event(messages, arn, self._region), _context(name))
+        except Exception:  # noqa: BLE001 - like Lambda: the batch returns to the queue
+            log.exception("handler failed; messages will be redelivered", extra={"handler": name})
+            return False
+        self._sqs.delete_message_batch(QueueUrl=url, Entries=[
+            {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)])
+        return True
+
+    def _tick(self, source: ScheduledEventConfig, period: int) -> None:
+        handler = self._app.handler_map[source.name]
+        rule_arn = f"arn:aws:events:{self._region}:123456789012:rule/{source.name}"
+        while not self._stopping.wait(period):
+            try:
+                handler(scheduled_event(rule_arn, self._region), _context(source.name))
+            except Exception:  # noqa: BLE001 - a failed run is retried at the next tick
+                log.exception("scheduled handler failed", extra={"handler": source.name})
+
+
+def _context(name: str) -> LambdaContext:
+    return LambdaContext(function_name=name, memory_size=1024, max_runtime_ms=900_000)
