@@ -124,8 +124,13 @@ RESERVED_NAMES = frozenset({"deleted", "deleted_at", "location"})
 
 
 def utcnow() -> str:
-    """The current time in Glance's timestamp format."""
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """The current time, ISO 8601 UTC with microseconds (they keep creation order exact)."""
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def wire_time(stamp: str) -> str:
+    """A stored timestamp in Glance's wire format, to the second."""
+    return stamp.split(".")[0].rstrip("Z") + "Z"
 
 
 def is_reserved(name: str) -> bool:
@@ -161,7 +166,7 @@ def document(image: Image) -> dict[str, Any]:
         virtual_size=image.virtual_size, disk_format=image.disk_format,
         container_format=image.container_format, min_disk=image.min_disk,
         min_ram=image.min_ram, owner=image.owner, tags=sorted(image.tags),
-        created_at=image.created_at, updated_at=image.updated_at,
+        created_at=wire_time(image.created_at), updated_at=wire_time(image.updated_at),
     )
     if image.import_error:
         doc[IMPORT_ERROR_PROPERTY] = image.import_error

@@ -1,0 +1,77 @@
+"""Shared fixtures. The environment is set before anything from chalicelib is imported."""
+from __future__ import annotations
+
+import os
+
+os.environ.update({
+    "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing", "AWS_DEFAULT_REGION": "us-east-1", "AWS_REGION": "us-east-1",
+    "AWS_EC2_METADATA_DISABLED": "true", "AWS_XRAY_SDK_ENABLED": "false",
+    "GLINT_STAGE": "local", "GLINT_AUTH": "noauth", "GLINT_RESOURCE_PREFIX": "glint-test",
+})
+os.environ.pop("AWS_ENDPOINT_URL", None)
+os.environ.pop("AWS_PROFILE", None)
+
+from collections.abc import Iterator  # noqa: E402
+from typing import Any  # noqa: E402
+
+import pytest  # noqa: E402
+import requests  # noqa: E402
+from chalice.test import Client  # noqa: E402
+from moto import mock_aws  # noqa: E402
+
+from chalicelib import aws  # noqa: E402
+from chalicelib.config import get_settings  # noqa: E402
+from glint_local import embedded_aws, provision  # noqa: E402
+from tests.support import Env  # noqa: E402
+
+
+@pytest.fixture()
+def inprocess_aws() -> Iterator[Env]:
+    """moto in-process, with every Glint resource provisioned."""
+    with mock_aws():
+        aws.reset()
+        resources = provision.provision(get_settings())
+        yield Env(resources)
+    aws.reset()
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint() -> Iterator[str]:
+    """moto's server on a free loopback port, for tests that need real HTTP."""
+    server, endpoint = embedded_aws.start("127.0.0.1", 0)
+    yield endpoint
+    server.stop()
+
+
+@pytest.fixture()
+def server_aws(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Env]:
+    """A freshly reset moto server with every Glint resource provisioned."""
+    requests.post(f"{moto_endpoint}/moto-api/reset", timeout=10).raise_for_status()
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_endpoint)
+    aws.reset()
+    yield Env(provision.provision(get_settings()))
+    aws.reset()
+
+
+@pytest.fixture()
+def client(inprocess_aws: Env) -> Iterator[Client]:
+    """Chalice's test client over in-process moto."""
+    from app import app
+    with Client(app) as test_client:
+        yield test_client
+
+
+@pytest.fixture()
+def server_client(server_aws: Env) -> Iterator[Client]:
+    """Chalice's test client over the moto server (presigned URLs are real HTTP)."""
+    from app import app
+    with Client(app) as test_client:
+        yield test_client
+
+
+def pytest_collection_modifyitems(items: list[Any]) -> None:
+    """Tests under tests/e2e carry the e2e marker."""
+    for item in items:
+        if "/e2e/" in str(item.fspath):
+            item.add_marker(pytest.mark.e2e)

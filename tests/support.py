@@ -1,0 +1,75 @@
+"""Helpers for tests: identity headers, JSON calls through Chalice's client, queue draining."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from chalice.test import Client
+
+from chalicelib import aws
+from chalicelib.config import get_settings
+from glint_local.provision import Provisioned
+from glint_local.pump import sqs_event
+
+PATCH = "application/openstack-images-v2.1-json-patch"
+
+
+@dataclass
+class Env:
+    """The provisioned resources of one test."""
+
+    resources: Provisioned
+
+    @property
+    def queue_url(self) -> str:
+        return self.resources.queue_urls[get_settings().import_queue]
+
+
+def headers(project: str = "admin", roles: str = "admin", **extra: str) -> dict[str, str]:
+    """noauth identity headers (as Glance's noauth middleware reads them)."""
+    return {"X-Project-Id": project, "X-Roles": roles, "Content-Type": "application/json", **extra}
+
+
+def call(client: Client, method: str, path: str, body: Any = None, project: str = "admin",
+         roles: str = "admin", content_type: str = "application/json") -> tuple[int, Any, dict]:
+    """One request; returns (status, parsed JSON body or None, headers)."""
+    h = headers(project, roles)
+    h["Content-Type"] = content_type
+    payload = body if isinstance(body, (str, bytes)) or body is None else json.dumps(body)
+    response = client.http.request(method, path, headers=h, body=payload or b"")
+    parsed = json.loads(response.body) if response.body else None
+    return response.status_code, parsed, dict(response.headers)
+
+
+def create_image(client: Client, project: str = "admin", **fields: Any) -> dict[str, Any]:
+    """A queued raw/bare image owned by `project`."""
+    body = {"name": "test", "disk_format": "raw", "container_format": "bare", **fields}
+    status, image, _ = call(client, "POST", "/v2/images", body, project=project,
+                            roles="member" if project != "admin" else "admin")
+    assert status == 201, image
+    return image
+
+
+def drain(queue_url: str, wait: int = 2) -> list[dict[str, Any]]:
+    """Every S3 notification message waiting on the queue (s3:TestEvent dropped)."""
+    sqs = aws.sqs()
+    messages: list[dict[str, Any]] = []
+    while True:
+        batch = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10,
+                                    WaitTimeSeconds=wait, AttributeNames=["All"]).get("Messages", [])
+        if not batch:
+            return messages
+        for message in batch:
+            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+            if "s3:TestEvent" not in message["Body"]:
+                messages.append(message)
+        wait = 0
+
+
+def deliver(client: Client, messages: list[dict[str, Any]]) -> None:
+    """Invoke the import worker with the messages moto delivered, one per invocation."""
+    for message in messages:
+        event = sqs_event([message], "arn:aws:sqs:us-east-1:123456789012:imports",
+                          get_settings().region)
+        client.lambda_.invoke("import_worker", event)
