@@ -1,0 +1,43 @@
+"""Pure pipeline steps: event parsing and single-pass hashing."""
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+from chalicelib.blobs.keys import parse_staging_key, staging_key
+from chalicelib.pipeline.events import parse_s3_notification
+from chalicelib.pipeline.hashing import digest
+
+EVENTS = Path(__file__).parent.parent / "events"
+
+
+def test_moto_encoded_key_is_decoded_once():
+    body = (EVENTS / "s3_put_via_sqs_moto.json").read_text()
+    [obj] = list(parse_s3_notification(body))
+    assert obj.key == "staging/7a1c9b7e-0000-4000-8000-000000000001/abc def"
+    assert obj.size == 1048576 and obj.event_name == "ObjectCreated:Put"
+
+
+def test_test_event_and_other_events_are_skipped():
+    assert list(parse_s3_notification((EVENTS / "s3_test_event.json").read_text())) == []
+    removed = {"Records": [{"eventName": "ObjectRemoved:Delete", "s3": {}}]}
+    assert list(parse_s3_notification(json.dumps(removed))) == []
+
+
+def test_digest_matches_hashlib_in_one_pass():
+    chunks = [b"a" * 1000, b"", b"b" * 7]
+    data = b"".join(chunks)
+    seen = []
+    result = digest(chunks, with_sha256=True, on_progress=seen.append)
+    assert result.size == len(data) and result.md5 == hashlib.md5(data).hexdigest()
+    assert result.sha512 == hashlib.sha512(data).hexdigest()
+    assert result.sha256 == hashlib.sha256(data).hexdigest()
+    assert seen == [1000, 1000, 1007]
+    assert digest([b"x"]).sha256 is None
+
+
+def test_staging_keys_round_trip_and_reject_others():
+    assert parse_staging_key(staging_key("img", "up")) == ("img", "up")
+    for key in ("images/img/loc", "staging/img", "staging/img/up/extra", "staging//up"):
+        assert parse_staging_key(key) is None
