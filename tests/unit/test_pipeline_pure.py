@@ -41,3 +41,12 @@ def test_staging_keys_round_trip_and_reject_others():
     assert parse_staging_key(staging_key("img", "up")) == ("img", "up")
     for key in ("images/img/loc", "staging/img", "staging/img/up/extra", "staging//up"):
         assert parse_staging_key(key) is None
+
+
+def test_schedule_rates_for_the_local_pump():
+    from chalice.app import Rate
+
+    from glint_local.pump import rate_seconds
+    assert rate_seconds("rate(5 minutes)") == 300
+    assert rate_seconds(Rate(1, unit=Rate.HOURS)) == 3600
+    assert rate_seconds("cron(0 12 * * ? *)") is None
