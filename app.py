@@ -6,12 +6,18 @@ import logging
 from chalice import Chalice
 
 from chalicelib import tracing
-from chalicelib.api import data, images, uploads, versions
+from chalicelib.api import data, image_data, images, uploads, versions
+from chalicelib.api import actions, info, members, tags
+from chalicelib.api import metadefs, metadefs_contents
 from chalicelib.pipeline import handlers
 
 app = Chalice(app_name="glint")
 app.log.setLevel(logging.INFO)
 tracing.configure()
 
-for blueprint in (versions.bp, images.bp, uploads.bp, data.bp, handlers.bp):
+for blueprint in (versions.bp, images.bp, uploads.bp, data.bp, image_data.bp, handlers.bp):
+    app.register_blueprint(blueprint)
+for blueprint in (metadefs.bp, metadefs_contents.bp):
+    app.register_blueprint(blueprint)
+for blueprint in (members.bp, tags.bp, actions.bp, info.bp):
     app.register_blueprint(blueprint)

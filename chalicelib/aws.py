@@ -49,8 +49,14 @@ def events() -> Any:
     return _client("events")
 
 
+@functools.cache
+def secretsmanager() -> Any:
+    """Secrets Manager client (service credentials, read lazily on first use)."""
+    return _client("secretsmanager")
+
+
 def reset() -> None:
     """Forget cached clients and settings (tests switch endpoints between runs)."""
-    for getter in (s3, sqs, events):
+    for getter in (s3, sqs, events, secretsmanager):
         getter.cache_clear()
     get_settings.cache_clear()

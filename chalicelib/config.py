@@ -3,9 +3,32 @@ from __future__ import annotations
 
 import functools
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from chalicelib.domain.uploads import MIB
+
+
+@dataclass(frozen=True, slots=True)
+class AuthSettings:
+    """How callers are authenticated in keystone and jwt modes (see docs/auth.md)."""
+
+    cache_seconds: int
+    timeout_seconds: float
+    keystone_url: str
+    # Service credentials: from a Secrets Manager secret when one is named, else these fields.
+    keystone_secret_id: str
+    keystone_username: str
+    keystone_password: str = field(repr=False)
+    keystone_project: str
+    keystone_user_domain: str
+    keystone_project_domain: str
+    jwt_issuer: str
+    jwt_audience: str
+    jwt_jwks_url: str
+    jwt_header: str
+    jwt_project_claim: str
+    jwt_roles_claim: str
+    jwt_algorithms: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,21 +40,60 @@ class Settings:
     aws_endpoint_url: str | None
     bucket: str
     images_table: str
+    members_table: str
+    metadefs_table: str
     import_queue: str
     event_bus: str
     event_source: str
     auth_mode: str
+    auth: AuthSettings
     presign_expires_seconds: int
     single_upload_max_bytes: int
     multipart_part_size: int
     import_lease_seconds: int
+    direct_put_max_bytes: int
     deleted_image_ttl_seconds: int
     tracing_enabled: bool
+    import_methods: tuple[str, ...]
+    image_member_quota: int
+    image_tag_quota: int
+    quota_image_size_total_mib: int
+    quota_image_stage_total_mib: int
+    quota_image_count_total: int
+    quota_image_count_uploading: int
 
 
 def _int(name: str, default: int) -> int:
     raw = os.environ.get(name)
     return default if raw in (None, "") else int(raw)
+
+
+def _names(name: str, default: str) -> tuple[str, ...]:
+    raw = os.environ.get(name)
+    return tuple(n.strip() for n in (default if raw is None else raw).split(",") if n.strip())
+
+
+def _auth_settings() -> AuthSettings:
+    env = os.environ.get
+    return AuthSettings(
+        # keystonemiddleware's token_cache_time; also the API Gateway authorizer's result TTL.
+        cache_seconds=_int("GLINT_AUTH_CACHE_SECONDS", 300),
+        timeout_seconds=float(env("GLINT_AUTH_TIMEOUT_SECONDS") or 5),
+        keystone_url=env("GLINT_KEYSTONE_URL", ""),
+        keystone_secret_id=env("GLINT_KEYSTONE_SECRET_ID", ""),
+        keystone_username=env("GLINT_KEYSTONE_USERNAME", ""),
+        keystone_password=env("GLINT_KEYSTONE_PASSWORD", ""),
+        keystone_project=env("GLINT_KEYSTONE_PROJECT", "service"),
+        keystone_user_domain=env("GLINT_KEYSTONE_USER_DOMAIN", "Default"),
+        keystone_project_domain=env("GLINT_KEYSTONE_PROJECT_DOMAIN", "Default"),
+        jwt_issuer=env("GLINT_JWT_ISSUER", ""),
+        jwt_audience=env("GLINT_JWT_AUDIENCE", ""),
+        jwt_jwks_url=env("GLINT_JWT_JWKS_URL", ""),
+        jwt_header=env("GLINT_JWT_HEADER", "Authorization"),
+        jwt_project_claim=env("GLINT_JWT_PROJECT_CLAIM", "project_id"),
+        jwt_roles_claim=env("GLINT_JWT_ROLES_CLAIM", "roles"),
+        jwt_algorithms=_names("GLINT_JWT_ALGORITHMS", "RS256"),
+    )
 
 
 @functools.cache
@@ -45,14 +107,30 @@ def get_settings() -> Settings:
         aws_endpoint_url=os.environ.get("AWS_ENDPOINT_URL") or None,
         bucket=os.environ.get("GLINT_BUCKET", f"{prefix}-images"),
         images_table=os.environ.get("GLINT_IMAGES_TABLE", f"{prefix}-images"),
+        members_table=os.environ.get("GLINT_MEMBERS_TABLE", f"{prefix}-members"),
+        metadefs_table=os.environ.get("GLINT_METADEFS_TABLE", f"{prefix}-metadefs"),
         import_queue=os.environ.get("GLINT_IMPORT_QUEUE", f"{prefix}-imports"),
         event_bus=os.environ.get("GLINT_EVENT_BUS", f"{prefix}-events"),
         event_source=os.environ.get("GLINT_EVENT_SOURCE", "glint.images"),
         auth_mode=os.environ.get("GLINT_AUTH", "noauth" if stage == "local" else "keystone"),
+        auth=_auth_settings(),
         presign_expires_seconds=_int("GLINT_PRESIGN_EXPIRES_SECONDS", 900),
         single_upload_max_bytes=_int("GLINT_SINGLE_UPLOAD_MAX_BYTES", 512 * MIB),
         multipart_part_size=_int("GLINT_MULTIPART_PART_SIZE", 64 * MIB),
         import_lease_seconds=_int("GLINT_IMPORT_LEASE_SECONDS", 300),
+        # PUT .../file and .../stage carry the bytes through the API: Lambda takes 6 MB
+        # per request, base64-encoded, so deployed stages stop at 4 MiB (local sets more).
+        direct_put_max_bytes=_int("GLINT_DIRECT_PUT_MAX_BYTES", 4 * MIB),
         deleted_image_ttl_seconds=_int("GLINT_DELETED_IMAGE_TTL_SECONDS", 7 * 24 * 3600),
         tracing_enabled=os.environ.get("AWS_XRAY_SDK_ENABLED", "true").lower() != "false",
+        # Only the methods that work end to end are offered (see /v2/info/import).
+        import_methods=_names("GLINT_IMPORT_METHODS", "glance-direct"),
+        # Glance's image_member_quota / image_tag_quota; -1 means unlimited.
+        image_member_quota=_int("GLINT_IMAGE_MEMBER_QUOTA", 128),
+        image_tag_quota=_int("GLINT_IMAGE_TAG_QUOTA", 128),
+        # Glance's unified-limits names (sizes in MiB); -1 means unlimited.
+        quota_image_size_total_mib=_int("GLINT_QUOTA_IMAGE_SIZE_TOTAL", -1),
+        quota_image_stage_total_mib=_int("GLINT_QUOTA_IMAGE_STAGE_TOTAL", -1),
+        quota_image_count_total=_int("GLINT_QUOTA_IMAGE_COUNT_TOTAL", -1),
+        quota_image_count_uploading=_int("GLINT_QUOTA_IMAGE_COUNT_UPLOADING", -1),
     )

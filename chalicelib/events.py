@@ -7,7 +7,8 @@ from typing import Any
 
 from chalicelib import aws
 from chalicelib.config import get_settings
-from chalicelib.domain.image import Image, document
+from chalicelib.domain import members
+from chalicelib.domain.image import Image, document, wire_time
 
 log = logging.getLogger(__name__)
 
@@ -18,6 +19,17 @@ IMAGE_UPLOAD = "image.upload"
 IMAGE_ACTIVATE = "image.activate"
 IMAGE_IMPORT_FAILURE = "image.import.failure"
 IMAGE_DELETE = "image.delete"
+# Metadefs notification families; the action follows a dot (`metadef_tag.create`), as in Glance.
+METADEF_NAMESPACE = "metadef_namespace"
+METADEF_OBJECT = "metadef_object"
+METADEF_PROPERTY = "metadef_property"
+METADEF_TAG = "metadef_tag"
+METADEF_RESOURCE_TYPE = "metadef_resource_type"
+IMAGE_DEACTIVATE = "image.deactivate"
+IMAGE_REACTIVATE = "image.reactivate"
+IMAGE_MEMBER_CREATE = "image.member.create"
+IMAGE_MEMBER_UPDATE = "image.member.update"
+IMAGE_MEMBER_DELETE = "image.member.delete"
 
 
 def publish(name: str, detail: dict[str, Any], client: Any = None) -> None:
@@ -39,3 +51,12 @@ def publish(name: str, detail: dict[str, Any], client: Any = None) -> None:
 def publish_image(name: str, image: Image, **extra: Any) -> None:
     """Publish an image event whose payload is the image as the API shows it."""
     publish(name, {"image_id": image.id, "owner": image.owner, "image": document(image), **extra})
+
+
+def publish_member(name: str, member: members.Member, owner: str,
+                   deleted_at: str | None = None) -> None:
+    """Publish a member event; `member` is Glance's image-member notification payload."""
+    payload = {**members.document(member), "deleted": deleted_at is not None,
+               "deleted_at": wire_time(deleted_at) if deleted_at else None}
+    publish(name, {"image_id": member.image_id, "owner": owner, "member_id": member.member_id,
+                   "member": payload})

@@ -10,6 +10,8 @@ from chalicelib.db.models import ALL_MODELS
 
 # The worker's Lambda timeout; the queue's visibility timeout must exceed it.
 WORKER_TIMEOUT_SECONDS = 900
+# Hashing streams 1 MiB chunks; more memory buys Lambda CPU and network throughput.
+WORKER_MEMORY_MB = 1024
 # Messages that failed this many times go to the dead-letter queue.
 MAX_RECEIVE_COUNT = 5
 DLQ_RETENTION_SECONDS = 14 * 24 * 3600
@@ -17,6 +19,13 @@ DLQ_RETENTION_SECONDS = 14 * 24 * 3600
 NOTIFIED_EVENTS = ("s3:ObjectCreated:*",)
 NOTIFIED_PREFIX = STAGING_PREFIX
 TABLE_MODELS = ALL_MODELS
+# Bucket lifecycle: multipart uploads nobody completed are aborted (their parts are billed
+# until then) and staged objects no worker consumed expire; data under images/ never does.
+ABORT_INCOMPLETE_MULTIPART_DAYS = 3
+STAGING_EXPIRATION_DAYS = 7
+# Browsers PUT straight to S3 with presigned URLs and must read each part's ETag.
+UPLOAD_CORS_METHODS = ("PUT", "GET", "HEAD")
+UPLOAD_CORS_EXPOSED_HEADERS = ("ETag",)
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,6 +13,7 @@ os.environ.pop("AWS_ENDPOINT_URL", None)
 os.environ.pop("AWS_PROFILE", None)
 
 from collections.abc import Iterator  # noqa: E402
+from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
 import pytest  # noqa: E402
@@ -24,6 +25,9 @@ from chalicelib import aws  # noqa: E402
 from chalicelib.config import get_settings  # noqa: E402
 from glint_local import embedded_aws, provision  # noqa: E402
 from tests.support import Env  # noqa: E402
+
+# Chalice's test client applies this stage's environment from .chalice/config.json.
+PROJECT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture()
@@ -58,7 +62,7 @@ def server_aws(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[
 def client(inprocess_aws: Env) -> Iterator[Client]:
     """Chalice's test client over in-process moto."""
     from app import app
-    with Client(app) as test_client:
+    with Client(app, stage_name="local", project_dir=str(PROJECT)) as test_client:
         yield test_client
 
 
@@ -66,7 +70,7 @@ def client(inprocess_aws: Env) -> Iterator[Client]:
 def server_client(server_aws: Env) -> Iterator[Client]:
     """Chalice's test client over the moto server (presigned URLs are real HTTP)."""
     from app import app
-    with Client(app) as test_client:
+    with Client(app, stage_name="local", project_dir=str(PROJECT)) as test_client:
         yield test_client
 
 

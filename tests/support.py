@@ -73,3 +73,12 @@ def deliver(client: Client, messages: list[dict[str, Any]]) -> None:
         event = sqs_event([message], "arn:aws:sqs:us-east-1:123456789012:imports",
                           get_settings().region)
         client.lambda_.invoke("import_worker", event)
+
+
+def override_settings(monkeypatch, **env: str) -> None:
+    """Change settings for one test. They are read once per process, so read them now:
+    Chalice's test client re-applies the stage's environment inside every request."""
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    aws.reset()
+    get_settings()

@@ -7,8 +7,8 @@ from http import HTTPStatus
 from chalice import Response
 
 from chalicelib.domain.errors import (Conflict, Forbidden, GlintError, ImageRejected, Invalid,
-                                      NotFound, QuotaExceeded, Unauthorized,
-                                      UnsupportedMediaType)
+                                      NotFound, QuotaExceeded, ServiceUnavailable,
+                                      Unauthorized, UnsupportedMediaType)
 
 HTTP_STATUS: dict[type[GlintError], int] = {
     Unauthorized: 401,
@@ -19,6 +19,7 @@ HTTP_STATUS: dict[type[GlintError], int] = {
     UnsupportedMediaType: 415,
     ImageRejected: 415,
     Invalid: 400,
+    ServiceUnavailable: 503,
 }
 
 

@@ -8,6 +8,7 @@ from chalicelib.api.routing import base_url, json_body, json_response, no_conten
 from chalicelib.domain.context import RequestContext
 from chalicelib.domain.query import parse_list_query
 from chalicelib.domain.schema import image_schema, images_schema
+from chalicelib.services import discovery
 from chalicelib.services import images as service
 
 bp = Blueprint(__name__)
@@ -17,8 +18,12 @@ bp = Blueprint(__name__)
 def create_image(ctx: RequestContext) -> Response:
     """201 with the new image and its `Location`."""
     image = service.create_image(ctx, json_body(bp))
-    return json_response(render.image(image), status=201,
-                         headers={"Location": f"{base_url(bp)}/v2/images/{image.id}"})
+    return json_response(render.image(image), status=201, headers={
+        "Location": f"{base_url(bp)}/v2/images/{image.id}",
+        # Glance tells clients here how the new image's data may arrive, and where to.
+        "OpenStack-image-import-methods": ",".join(discovery.import_methods()),
+        "OpenStack-image-store-ids": ",".join(s.id for s in discovery.stores()),
+    })
 
 
 @route(bp, "/v2/images")

@@ -61,3 +61,19 @@ def delete_prefix(prefix: str, client: Any = None) -> int:
             s3.abort_multipart_upload(Bucket=bucket, Key=upload["Key"],
                                       UploadId=upload["UploadId"])
     return deleted
+
+
+def put(key: str, data: bytes, client: Any = None) -> None:
+    """Store a small object in one request (S3 emits ObjectCreated for it)."""
+    (client or aws.s3()).put_object(Bucket=get_settings().bucket, Key=key, Body=data)
+
+
+def size_of(key: str, client: Any = None) -> int | None:
+    """The object's size, or None when there is no object at `key`."""
+    try:
+        head = (client or aws.s3()).head_object(Bucket=get_settings().bucket, Key=key)
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") in {"NoSuchKey", "404"}:
+            return None
+        raise
+    return int(head["ContentLength"])

@@ -4,10 +4,14 @@ Read costs (DynamoDB items read):
 - get: 1.
 - list_page: at most 2 x (limit + 1): one query on the owner GSI and one on the visibility
   GSI (public), merged newest first; the marker costs 1 more (a get). Never a scan.
+  Images shared with the caller and accepted add a members-GSI query and a batch get,
+  page by page, of at most limit + 1 more.
+- owned: every live image of the project (one owner-GSI query, paged): for usage only.
 """
 from __future__ import annotations
 
 import heapq
+import itertools
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from dataclasses import replace
@@ -17,7 +21,9 @@ from pynamodb.exceptions import DoesNotExist, PutError
 
 from chalicelib.domain.errors import Conflict, NotFound, StaleWrite
 from chalicelib.domain.image import ImportClaim, Image, Location, PendingUpload, Status
-from chalicelib.db.models import ClaimMap, ImageModel, LocationMap, UploadMap, bound
+from chalicelib.db import members as member_db
+from chalicelib.db.models import (ClaimMap, ImageModel, LocationMap, UploadMap, bound,
+                                    image_order_key)
 
 # Visibilities that put an image in the sparse visibility index.
 _LISTED_VISIBILITIES = ("public", "community")
@@ -96,7 +102,8 @@ def list_page(project_id: str, after: Image | None, limit: int) -> list[Image]:
     model = bound(ImageModel)
     after_key = _sort_key(after) if after else None
     sources = [_query(model.by_owner, project_id, after_key, limit + 1),
-               _query(model.by_visibility, "public", after_key, limit + 1)]
+               _query(model.by_visibility, "public", after_key, limit + 1),
+               _shared_with(project_id, after_key, limit + 1)]
     page: list[Image] = []
     seen: set[str] = set()
     for item in heapq.merge(*sources, key=lambda item: item.sort_key, reverse=True):
@@ -108,14 +115,32 @@ def list_page(project_id: str, after: Image | None, limit: int) -> list[Image]:
     return page
 
 
+def owned(project_id: str) -> Iterator[Image]:
+    """Every live image the project owns, newest first."""
+    return (_to_domain(item) for item in bound(ImageModel).by_owner.query(project_id))
+
+
 def _query(index: Any, hash_value: str, after_key: str | None, limit: int) -> Iterator[Any]:
     condition = ImageModel.sort_key < after_key if after_key else None
     return index.query(hash_value, range_key_condition=condition, scan_index_forward=False,
                        limit=limit)
 
 
+def _shared_with(project_id: str, after_key: str | None, page_size: int) -> Iterator[Any]:
+    # Accepted shares, newest first. The share outlives a visibility change or a delete,
+    # so such images drop out here; reading on until a page is full keeps the merge exact.
+    ids = member_db.accepted_image_ids(project_id, after_key, page_size)
+    while chunk := list(itertools.islice(ids, page_size)):
+        found = {item.id: item for item in
+                 bound(ImageModel).batch_get(chunk, consistent_read=True)}
+        for image_id in chunk:
+            item = found.get(image_id)
+            if item and item.visibility == "shared" and item.status != Status.DELETED:
+                yield item
+
+
 def _sort_key(image: Image) -> str:
-    return f"{image.created_at}#{image.id}"
+    return image_order_key(image.created_at, image.id)
 
 
 def _utc_after(seconds: int) -> datetime:
@@ -139,7 +164,8 @@ def _to_item(image: Image) -> ImageModel:
                    for loc in image.locations] or None,
         upload=UploadMap(id=upload.id, key=upload.key, size=upload.size, sha256=upload.sha256,
                          multipart_id=upload.multipart_id, part_size=upload.part_size,
-                         expires_at=upload.expires_at) if upload else None,
+                         expires_at=upload.expires_at,
+                         awaiting_import=upload.awaiting_import) if upload else None,
         claim=ClaimMap(key=image.claim.key, lease_until=image.claim.lease_until)
         if image.claim else None,
         import_error=image.import_error, created_at=image.created_at,
@@ -166,7 +192,8 @@ def _to_domain(item: ImageModel) -> Image:
         upload=PendingUpload(id=upload.id, key=upload.key, size=int(upload.size),
                              sha256=upload.sha256, multipart_id=upload.multipart_id,
                              part_size=_int_or_none(upload.part_size),
-                             expires_at=upload.expires_at) if upload else None,
+                             expires_at=upload.expires_at,
+                             awaiting_import=bool(upload.awaiting_import)) if upload else None,
         claim=ImportClaim(key=item.claim.key, lease_until=float(item.claim.lease_until))
         if item.claim else None,
         import_error=item.import_error, version=item.version,

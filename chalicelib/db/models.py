@@ -10,6 +10,7 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
 from chalicelib.config import get_settings
+from chalicelib.db.metadef_models import METADEF_MODELS
 
 
 class LocationMap(MapAttribute):
@@ -27,6 +28,7 @@ class UploadMap(MapAttribute):
     multipart_id = UnicodeAttribute(null=True)
     part_size = NumberAttribute(null=True)
     expires_at = UnicodeAttribute()
+    awaiting_import = BooleanAttribute(default=False)
 
 
 class ClaimMap(MapAttribute):
@@ -98,7 +100,42 @@ class ImageModel(Model):
     by_visibility = VisibilityIndex()
 
 
-ALL_MODELS: tuple[type[Model], ...] = (ImageModel,)
+class MemberIndex(GlobalSecondaryIndex):
+    """A project's memberships by status, newest image first ("images shared with me")."""
+
+    class Meta:
+        index_name = "by-member"
+        projection = AllProjection()
+
+    member_id = UnicodeAttribute(hash_key=True)
+    listing = UnicodeAttribute(range_key=True)
+
+
+class MemberModel(Model):
+    """One item per (image, member project); `listing` is `<status>#<image sort key>`."""
+
+    class Meta:
+        table_name = "unbound"
+        settings_field = "members_table"
+        billing_mode = "PAY_PER_REQUEST"
+
+    image_id = UnicodeAttribute(hash_key=True)
+    member_id = UnicodeAttribute(range_key=True)
+    status = UnicodeAttribute()
+    listing = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+
+    by_member = MemberIndex()
+
+
+ALL_MODELS: tuple[type[Model], ...] = (ImageModel, MemberModel)
+ALL_MODELS += METADEF_MODELS
+
+
+def image_order_key(created_at: str, image_id: str) -> str:
+    """The range key that orders images newest first in every list index (ties by id)."""
+    return f"{created_at}#{image_id}"
 
 
 def bound(model: type[Model]) -> Any:

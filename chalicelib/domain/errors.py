@@ -13,6 +13,15 @@ class GlintError(Exception):
 class Unauthorized(GlintError):
     """No credential, or one that this deployment does not accept."""
 
+    def __init__(self, message: str, www_authenticate: str = "") -> None:
+        super().__init__(message)
+        # The challenge for the 401's WWW-Authenticate header (RFC 9110 requires one).
+        self.www_authenticate = www_authenticate
+
+
+class ServiceUnavailable(GlintError):
+    """A service this request depends on (such as Keystone) cannot be reached; retry later."""
+
 
 class NotFound(GlintError):
     """The thing does not exist, or the caller may not know that it does."""

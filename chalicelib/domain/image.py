@@ -65,6 +65,8 @@ class PendingUpload:
     multipart_id: str | None = None
     part_size: int | None = None
     expires_at: str = ""
+    # Staged for glance-direct: the worker leaves it alone until `POST .../import` asks.
+    awaiting_import: bool = False
 
 
 @dataclass(frozen=True, slots=True)

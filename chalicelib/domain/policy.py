@@ -8,30 +8,31 @@ from chalicelib.domain.image import Image
 _VISIBLE_TO_ALL = frozenset({"public", "community"})
 
 
-def can_see(ctx: RequestContext, image: Image) -> bool:
-    """Admins see everything; others their own images and public/community ones."""
-    return ctx.is_admin or image.owner == ctx.project_id or image.visibility in _VISIBLE_TO_ALL
+def can_see(ctx: RequestContext, image: Image, member_status: str | None = None) -> bool:
+    """Admins see everything; others their own images, public/community ones, and shared
+    ones they are a member of, whatever their `member_status` (None: not a member)."""
+    return (ctx.is_admin or image.owner == ctx.project_id or image.visibility in _VISIBLE_TO_ALL
+            or (image.visibility == "shared" and member_status is not None))
 
 
-def require_visible(ctx: RequestContext, image: Image) -> Image:
+def require_visible(ctx: RequestContext, image: Image, member_status: str | None = None) -> Image:
     """Return the image, or pretend it does not exist (404, not 403).
 
     Raises:
         NotFound: the caller may not see the image.
     """
-    if not can_see(ctx, image):
+    if not can_see(ctx, image, member_status):
         raise NotFound(f"No image found with ID {image.id}")
     return image
 
 
 def require_owner(ctx: RequestContext, image: Image, action: str) -> None:
-    """Only the owning project (or an admin) may change an image it can see.
+    """Only the owning project (or an admin) may change an image it can see; call it on an
+    image from services.images.get_image, whose visibility check knows memberships.
 
     Raises:
-        NotFound: the caller may not see the image.
         Forbidden: the caller sees it but does not own it.
     """
-    require_visible(ctx, image)
     if not (ctx.is_admin or image.owner == ctx.project_id):
         raise Forbidden(f"You are not permitted to {action} image {image.id}.")
 

@@ -24,11 +24,16 @@ def image_schema() -> dict[str, Any]:
 
 
 def images_schema() -> dict[str, Any]:
-    """The image-list schema, built around the image schema as Glance's CollectionSchema does."""
+    """The image-list schema."""
+    return collection_schema("images", image_schema())
+
+
+def collection_schema(name: str, item: dict[str, Any]) -> dict[str, Any]:
+    """A list schema around an item schema, as Glance's CollectionSchema builds it."""
     return {
-        "name": "images",
+        "name": name,
         "properties": {
-            "images": {"type": "array", "items": image_schema()},
+            name: {"type": "array", "items": item},
             "schema": {"type": "string"},
             "first": {"type": "string"},
             "next": {"type": "string"},

@@ -6,6 +6,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from urllib.parse import unquote_plus
 
+from chalicelib.config import get_settings
+from chalicelib.pipeline.requests import IMPORT_REQUEST
+
 
 @dataclass(frozen=True, slots=True)
 class ObjectCreated:
@@ -20,9 +23,14 @@ class ObjectCreated:
 
 
 def parse_s3_notification(body: str) -> Iterator[ObjectCreated]:
-    """The ObjectCreated records in one SQS message body; test events and others skipped."""
+    """The ObjectCreated records (or the import request) in one SQS message body; S3's test
+    event and other events are skipped."""
     message = json.loads(body)
     if message.get("Event") == "s3:TestEvent":  # sent when the notification is configured
+        return
+    if message.get("Event") == IMPORT_REQUEST:  # staged earlier; the API asks for the import
+        yield ObjectCreated(bucket=get_settings().bucket, key=message["key"], size=0, etag="",
+                            sequencer="", event_name=IMPORT_REQUEST)
         return
     for record in message.get("Records", []):
         if not record.get("eventName", "").startswith("ObjectCreated:"):

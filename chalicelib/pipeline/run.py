@@ -43,11 +43,15 @@ def import_staged_object(obj: ObjectCreated, clock: Clock = time.time) -> Outcom
         log.warning("event for a key outside staging ignored", extra={"key": obj.key})
         return Outcome.IGNORED
     image = _claim(ids[0], obj.key, clock)
-    if image is None:
-        return Outcome.IGNORED
+    return Outcome.IGNORED if image is None else import_claimed(image, clock)
+
+
+def import_claimed(image: Image, clock: Clock = time.time) -> Outcome:
+    """Verify and activate an image whose import lease the caller holds (status `importing`):
+    the worker's path after its claim, and the API's for small `PUT .../file` uploads."""
     lease = _Lease(image, clock)
     try:
-        return _verify_and_activate(lease, image.upload, ids[1])
+        return _verify_and_activate(lease, image.upload)
     except LeaseLost:
         log.info("import lost to a newer claim or a delete", extra={"image_id": image.id})
         return Outcome.IGNORED
@@ -59,14 +63,14 @@ def import_staged_object(obj: ObjectCreated, clock: Clock = time.time) -> Outcom
         raise
 
 
-def _verify_and_activate(lease: _Lease, pending: PendingUpload, upload_id: str) -> Outcome:
+def _verify_and_activate(lease: _Lease, pending: PendingUpload) -> Outcome:
     image = lease.image
     with tracing.subsegment("hash", image_id=image.id, project=image.owner,
                             bytes=pending.size, format=image.disk_format):
         digests = digest(objects.iter_chunks(pending.key), with_sha256=bool(pending.sha256),
                          on_progress=lease.renew_if_due)
     _check(digests, pending)
-    location = Location(id=upload_id, store=DEFAULT_STORE, key=keys.image_key(image.id, upload_id))
+    location = Location(id=pending.id, store=DEFAULT_STORE, key=keys.image_key(image.id, pending.id))
     with tracing.subsegment("copy", image_id=image.id, bytes=digests.size):
         objects.copy(pending.key, location.key)
     image = lease.image
@@ -102,6 +106,8 @@ def _claim(image_id: str, key: str, clock: Clock) -> Image | None:
         if image.upload is None or image.upload.key != key:
             # Already imported, or superseded by a newer upload: this object is an orphan.
             objects.delete(key)
+            return None
+        if image.upload.awaiting_import:  # staged for glance-direct; kept until asked
             return None
         now = clock()
         if image.status is Status.UPLOADING:

@@ -9,6 +9,7 @@ from chalicelib import events
 from chalicelib.blobs import keys, objects
 from chalicelib.config import get_settings
 from chalicelib.db import images as image_db
+from chalicelib.db import members as member_db
 from chalicelib.domain import create, patch, policy
 from chalicelib.domain.context import RequestContext
 from chalicelib.domain.errors import Forbidden, Invalid, NotFound
@@ -34,12 +35,22 @@ def create_image(ctx: RequestContext, body: Any) -> Image:
 
 
 def get_image(ctx: RequestContext, image_id: str) -> Image:
-    """An image the caller may see.
+    """An image the caller may see (a member sees a shared image whatever its member status).
 
     Raises:
         NotFound: it does not exist or is another project's private image.
     """
-    return policy.require_visible(ctx, image_db.get(image_id))
+    image = image_db.get(image_id)
+    return policy.require_visible(ctx, image, _member_status(ctx, image))
+
+
+def _member_status(ctx: RequestContext, image: Image) -> str | None:
+    # One extra read, made only where membership can change the answer: someone else's
+    # shared image, seen by a non-admin.
+    if image.visibility != "shared" or image.owner == ctx.project_id or ctx.is_admin:
+        return None
+    member = member_db.find(image.id, ctx.project_id)
+    return str(member.status) if member else None
 
 
 def list_images(ctx: RequestContext, query: ListQuery) -> Page:

@@ -1,0 +1,107 @@
+"""The Chalice app (API + worker) through chalice.cdk, each function on a role of its own."""
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import aws_cdk as cdk
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sqs as sqs
+from chalice.cdk import Chalice
+from constructs import Construct
+
+from chalicelib import topology
+from glint_infra.stage import Deployment
+
+# The functions' logical ids in the template Chalice packages: the REST API's handler, the
+# SQS consumer (import_worker in chalicelib/pipeline/handlers.py) and the metadefs catalog
+# loader (metadefs_loader in chalicelib/api/metadefs.py).
+API_FUNCTION = "APIHandler"
+WORKER_FUNCTION = "ImportWorker"
+METADEFS_LOADER_FUNCTION = "MetadefsLoader"
+FUNCTIONS = (API_FUNCTION, WORKER_FUNCTION, METADEFS_LOADER_FUNCTION)
+LOG_RETENTION = logs.RetentionDays.ONE_MONTH
+_SQS_EVENT = "Events.ImportWorkerSqsEventSource.Properties.Queue"
+
+
+def function_roles(scope: Construct) -> dict[str, iam.Role]:
+    """One empty role per function; permissions.py grants each exactly what it uses."""
+    return {name: iam.Role(scope, f"{name}Role",
+                           assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+                           description=f"Glint {name}: least privilege, see infra/README.md")
+            for name in FUNCTIONS}
+
+
+def chalice_app(scope: Construct, deployment: Deployment, source_dir: Path,
+                roles: dict[str, iam.Role], import_queue: sqs.IQueue,
+                with_dependencies: bool = True) -> Chalice:
+    """Package app.py with .chalice/config.json's stage, on the roles CDK made.
+
+    `with_dependencies=False` leaves requirements.txt out of the bundle (Chalice would fetch
+    Lambda wheels from PyPI): the template is the same, but the bundle is not deployable.
+    """
+    with _project(source_dir, with_dependencies) as project:
+        app = Chalice(scope, "Api", source_dir=str(project), stage_config={
+            "environment_variables": deployment.lambda_environment(),
+            "xray": True,
+            # chalice.cdk takes one role for all functions (stage_config has no per-function
+            # section); each function's own role is set on its resource below.
+            "manage_iam_role": False,
+            "iam_role_arn": roles[API_FUNCTION].role_arn,
+        })
+    for function in _functions(app, roles):
+        function.add_property_override("Role", roles[function.node.id].role_arn)
+        # Here, not through Chalice's log_retention_in_days (1.34 mis-names the API's group).
+        logs.LogGroup(scope, f"{function.node.id}Logs", retention=LOG_RETENTION,
+                      log_group_name=f"/aws/lambda/{function.ref}",
+                      removal_policy=cdk.RemovalPolicy.DESTROY)
+    # Named after the stage, so each stage's API has its own CloudWatch metrics.
+    app.get_resource("RestAPI").add_property_override("Name", deployment.stack_name)
+    worker = app.get_resource(WORKER_FUNCTION)
+    # Chalice spells the queue ARN from its name; a reference also orders the deployment
+    # (the event source mapping needs the queue to exist first).
+    worker.add_property_override(_SQS_EVENT, import_queue.queue_arn)
+    # The queue's visibility timeout is derived from this same value (topology).
+    worker.add_property_override("Timeout", topology.WORKER_TIMEOUT_SECONDS)
+    worker.add_property_override("MemorySize", topology.WORKER_MEMORY_MB)
+    return app
+
+
+def _functions(app: Chalice, roles: dict[str, iam.Role]) -> list[cdk.CfnResource]:
+    """Every function Chalice packaged (CfnInclude keeps their logical ids as construct ids).
+
+    Raises:
+        ValueError: a function has no role of its own here (it must not borrow another's).
+    """
+    found = [child for child in app.sam_template.node.children
+             if isinstance(child, cdk.CfnResource)
+             and child.cfn_resource_type == "AWS::Serverless::Function"]
+    unknown = sorted({function.node.id for function in found} - set(roles))
+    if unknown:
+        raise ValueError(f"no role for {unknown}: add one in infra/glint_infra/functions.py")
+    return found
+
+
+@contextmanager
+def _project(source_dir: Path, with_dependencies: bool) -> Iterator[Path]:
+    """The Chalice project to package: the repo, or a view of it without requirements.txt."""
+    if with_dependencies:
+        yield source_dir
+        return
+    with tempfile.TemporaryDirectory(prefix="glint-chalice-") as view:
+        for entry in source_dir.iterdir():
+            if entry.name != "requirements.txt":
+                (Path(view) / entry.name).symlink_to(entry)
+        yield Path(view)
+
+
+def after_policies(app: Chalice, roles: dict[str, iam.Role]) -> None:
+    """Create each function only once its role's policy exists (Lambda checks the SQS
+    permissions when the event source mapping is created)."""
+    for name, role in roles.items():
+        policy = role.node.try_find_child("DefaultPolicy")
+        if policy is not None:
+            app.get_resource(name).add_resource_dependency(policy.node.default_child)

@@ -1,0 +1,53 @@
+"""Alarms (dead letters, worker errors, API 5xx rate) and a small dashboard."""
+from __future__ import annotations
+
+import aws_cdk as cdk
+from aws_cdk import aws_cloudwatch as cw
+from aws_cdk import aws_sqs as sqs
+from chalice.cdk import Chalice
+from constructs import Construct
+
+from glint_infra.functions import WORKER_FUNCTION
+
+# Share of API requests answered 5xx, over 5 minutes, before someone is told.
+API_5XX_RATE = 0.05
+_PERIOD = cdk.Duration.minutes(5)
+
+
+def monitor(scope: Construct, app: Chalice, name: str, dlq: sqs.IQueue) -> list[cw.Alarm]:
+    """Alarms and a dashboard for the stage `name` (also its API's name); returns the alarms,
+    which have no actions: subscribe them to your on-call topic (see infra/README.md)."""
+    dead_letters = dlq.metric_approximate_number_of_messages_visible(period=_PERIOD,
+                                                                    statistic="Maximum")
+    worker_errors = cw.Metric(namespace="AWS/Lambda", metric_name="Errors", period=_PERIOD,
+                              statistic="Sum", dimensions_map={
+                                  "FunctionName": app.get_resource(WORKER_FUNCTION).ref})
+    # API Gateway's 5XXError is 0 or 1 per request, so its average is the 5xx rate.
+    api_5xx = cw.Metric(namespace="AWS/ApiGateway", metric_name="5XXError", period=_PERIOD,
+                        statistic="Average", dimensions_map={"ApiName": name})
+    api_requests = cw.Metric(namespace="AWS/ApiGateway", metric_name="Count", period=_PERIOD,
+                             statistic="Sum", dimensions_map={"ApiName": name})
+    alarms = [
+        _alarm(scope, "DeadLetters", dead_letters, 0,
+               "Imports failed repeatedly and sit in the dead-letter queue."),
+        _alarm(scope, "WorkerErrors", worker_errors, 0,
+               "The import worker raised (the message will be retried, then dead-lettered)."),
+        _alarm(scope, "Api5xxRate", api_5xx, API_5XX_RATE,
+               f"More than {API_5XX_RATE:.0%} of API requests failed with a 5xx."),
+    ]
+    dashboard = cw.Dashboard(scope, "Dashboard", dashboard_name=name)
+    dashboard.add_widgets(
+        cw.GraphWidget(title="API requests and 5xx rate", left=[api_requests], right=[api_5xx]),
+        cw.GraphWidget(title="Import worker errors", left=[worker_errors]),
+        cw.GraphWidget(title="Dead letters", left=[dead_letters]),
+        cw.AlarmStatusWidget(title="Alarms", alarms=alarms),
+    )
+    return alarms
+
+
+def _alarm(scope: Construct, name: str, metric: cw.Metric, above: float,
+           description: str) -> cw.Alarm:
+    return metric.create_alarm(
+        scope, f"{name}Alarm", threshold=above, evaluation_periods=1, alarm_description=description,
+        comparison_operator=cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        treat_missing_data=cw.TreatMissingData.NOT_BREACHING)

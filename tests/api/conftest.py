@@ -1,0 +1,30 @@
+"""Fixtures for the API tests: the events a request published, and settings overrides."""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from chalicelib.config import get_settings
+
+
+@pytest.fixture()
+def published(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, dict[str, Any]]]:
+    """Every event published during the test, as (name, detail), in order."""
+    seen: list[tuple[str, dict[str, Any]]] = []
+    monkeypatch.setattr("chalicelib.events.publish",
+                        lambda name, detail, client=None: seen.append((name, detail)))
+    return seen
+
+
+@pytest.fixture()
+def glint_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., None]]:
+    """Set GLINT_* variables for the rest of the test; settings are re-read, then restored."""
+    def setenv(**variables: str) -> None:
+        for name, value in variables.items():
+            monkeypatch.setenv(name, value)
+        get_settings.cache_clear()
+    yield setenv
+    monkeypatch.undo()
+    get_settings.cache_clear()
