@@ -9,11 +9,15 @@ from chalicelib import tracing
 from chalicelib.api import data, image_data, images, uploads, versions
 from chalicelib.api import actions, info, members, tags
 from chalicelib.api import metadefs, metadefs_contents
+from chalicelib.api import authorizer
 from chalicelib.pipeline import handlers
 
 app = Chalice(app_name="glint")
 app.log.setLevel(logging.INFO)
 tracing.configure()
+
+# API Gateway's authorizer; every view is attached to it in deployed stages (see docs/auth.md).
+app.register_blueprint(authorizer.bp)
 
 for blueprint in (versions.bp, images.bp, uploads.bp, data.bp, image_data.bp, handlers.bp):
     app.register_blueprint(blueprint)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import functools
 import os
+import tempfile
 from dataclasses import dataclass, field
 
 from chalicelib.domain.uploads import MIB
@@ -32,6 +33,19 @@ class AuthSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class WebDownloadSettings:
+    """Glance's `import_filtering_opts` for web-download, plus size and time caps."""
+
+    allowed_schemes: tuple[str, ...]
+    allowed_ports: tuple[int, ...]
+    allowed_hosts: tuple[str, ...]
+    denied_hosts: tuple[str, ...]
+    trusted_networks: tuple[str, ...]
+    max_bytes: int
+    timeout_seconds: int
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     """Deployment settings; every field comes from one `GLINT_*` variable."""
 
@@ -51,16 +65,23 @@ class Settings:
     single_upload_max_bytes: int
     multipart_part_size: int
     import_lease_seconds: int
+    reap_after_seconds: int
     direct_put_max_bytes: int
     deleted_image_ttl_seconds: int
     tracing_enabled: bool
     import_methods: tuple[str, ...]
+    web_download: WebDownloadSettings
     image_member_quota: int
     image_tag_quota: int
     quota_image_size_total_mib: int
     quota_image_stage_total_mib: int
     quota_image_count_total: int
     quota_image_count_uploading: int
+    max_virtual_size_bytes: int
+    convert_to: tuple[str, ...]
+    convert_timeout_seconds: int
+    convert_max_output_bytes: int
+    work_dir: str
 
 
 def _int(name: str, default: int) -> int:
@@ -96,6 +117,21 @@ def _auth_settings() -> AuthSettings:
     )
 
 
+def _web_download_settings() -> WebDownloadSettings:
+    return WebDownloadSettings(
+        allowed_schemes=_names("GLINT_WEB_DOWNLOAD_ALLOWED_SCHEMES", "http,https"),
+        allowed_ports=tuple(int(p) for p in _names("GLINT_WEB_DOWNLOAD_ALLOWED_PORTS", "80,443")),
+        # Empty: any host whose addresses are all public. Names match exactly.
+        allowed_hosts=_names("GLINT_WEB_DOWNLOAD_ALLOWED_HOSTS", ""),
+        denied_hosts=_names("GLINT_WEB_DOWNLOAD_DENIED_HOSTS", ""),
+        # CIDRs that may be fetched from although not public (an internal mirror); none by default.
+        trusted_networks=_names("GLINT_WEB_DOWNLOAD_TRUSTED_NETWORKS", ""),
+        max_bytes=_int("GLINT_WEB_DOWNLOAD_MAX_BYTES", 50 * 1024 ** 3),
+        # Keep below the worker's Lambda timeout (900 s at most).
+        timeout_seconds=_int("GLINT_WEB_DOWNLOAD_TIMEOUT_SECONDS", 600),
+    )
+
+
 @functools.cache
 def get_settings() -> Settings:
     """Return the settings for this process (read from the environment once)."""
@@ -118,6 +154,8 @@ def get_settings() -> Settings:
         single_upload_max_bytes=_int("GLINT_SINGLE_UPLOAD_MAX_BYTES", 512 * MIB),
         multipart_part_size=_int("GLINT_MULTIPART_PART_SIZE", 64 * MIB),
         import_lease_seconds=_int("GLINT_IMPORT_LEASE_SECONDS", 300),
+        # How long past its lease (or its URLs' expiry) an import may sit before it is reaped.
+        reap_after_seconds=_int("GLINT_REAP_AFTER_SECONDS", 900),
         # PUT .../file and .../stage carry the bytes through the API: Lambda takes 6 MB
         # per request, base64-encoded, so deployed stages stop at 4 MiB (local sets more).
         direct_put_max_bytes=_int("GLINT_DIRECT_PUT_MAX_BYTES", 4 * MIB),
@@ -125,6 +163,7 @@ def get_settings() -> Settings:
         tracing_enabled=os.environ.get("AWS_XRAY_SDK_ENABLED", "true").lower() != "false",
         # Only the methods that work end to end are offered (see /v2/info/import).
         import_methods=_names("GLINT_IMPORT_METHODS", "glance-direct"),
+        web_download=_web_download_settings(),
         # Glance's image_member_quota / image_tag_quota; -1 means unlimited.
         image_member_quota=_int("GLINT_IMAGE_MEMBER_QUOTA", 128),
         image_tag_quota=_int("GLINT_IMAGE_TAG_QUOTA", 128),
@@ -133,4 +172,10 @@ def get_settings() -> Settings:
         quota_image_stage_total_mib=_int("GLINT_QUOTA_IMAGE_STAGE_TOTAL", -1),
         quota_image_count_total=_int("GLINT_QUOTA_IMAGE_COUNT_TOTAL", -1),
         quota_image_count_uploading=_int("GLINT_QUOTA_IMAGE_COUNT_UPLOADING", -1),
+        # Format inspection and conversion (docs/formats.md); conversion is off by default.
+        max_virtual_size_bytes=_int("GLINT_MAX_VIRTUAL_SIZE_BYTES", 2 * 1024 ** 4),
+        convert_to=_names("GLINT_CONVERT_TO", ""),
+        convert_timeout_seconds=_int("GLINT_CONVERT_TIMEOUT_SECONDS", 600),
+        convert_max_output_bytes=_int("GLINT_CONVERT_MAX_OUTPUT_BYTES", 8 * 1024 ** 3),
+        work_dir=os.environ.get("GLINT_WORK_DIR") or tempfile.gettempdir(),
     )

@@ -1,39 +1,66 @@
-"""Who is calling. One small interface; the sources behind it are chosen per stage."""
+"""Who is calling: the one entry point, choosing the source of identity by settings."""
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Mapping
+from dataclasses import replace
+from typing import Any
 
-from chalicelib.config import get_settings
+from chalicelib.auth.base import AuthConfigError, Authenticator
+from chalicelib.auth.jwt_auth import JwtAuthenticator
+from chalicelib.auth.keystone import KeystoneAuthenticator
+from chalicelib.auth.noauth import NoAuth
+from chalicelib.config import Settings, get_settings
 from chalicelib.domain.context import RequestContext
-from chalicelib.domain.errors import Unauthorized
 
-# Glance's noauth defaults: an admin in project `admin`.
-_DEFAULT_PROJECT = "admin"
-_DEFAULT_ROLES = "admin"
+# Keys of the context API Gateway's authorizer hands to every function.
+_PROJECT, _USER, _ROLES = "project_id", "user_id", "roles"
 
 
-def context_from_headers(headers: Mapping[str, str]) -> RequestContext:
-    """Build the request context from the request's headers.
+def authenticator() -> Authenticator:
+    """The authenticator GLINT_AUTH selects for this stage.
 
     Raises:
-        Unauthorized: this stage has no accepted source of identity for the request.
+        AuthConfigError: the mode is unknown, incomplete, or noauth outside the local stage.
     """
-    settings = get_settings()
+    return _build(get_settings())
+
+
+@functools.lru_cache(maxsize=1)
+def _build(settings: Settings) -> Authenticator:
+    # Cached per settings so the Keystone token cache lives as long as the configuration does.
+    if settings.auth_mode == "noauth":
+        return NoAuth(settings.stage)
+    if settings.auth_mode == "keystone":
+        return KeystoneAuthenticator(settings.auth)
+    if settings.auth_mode == "jwt":
+        return JwtAuthenticator(settings.auth)
+    raise AuthConfigError(f"Unknown GLINT_AUTH '{settings.auth_mode}': "
+                          f"expected noauth, keystone or jwt.")
+
+
+def context_for(headers: Mapping[str, str],
+                authorizer: Mapping[str, Any] | None = None) -> RequestContext:
+    """The caller's context: API Gateway's authorizer result when it ran, else authenticated here.
+
+    Raises:
+        Unauthorized: the credential is missing or bad.
+        ServiceUnavailable: the identity service cannot be reached.
+        AuthConfigError: authentication is misconfigured for this stage.
+    """
     request_id = headers.get("x-openstack-request-id") or f"req-{uuid.uuid4()}"
-    if settings.auth_mode == "noauth" and settings.stage == "local":
-        return _noauth(headers, request_id)
-    raise Unauthorized(f"Authentication mode '{settings.auth_mode}' is not available in "
-                       f"stage '{settings.stage}'.")
+    # Only API Gateway (or `chalice local` running our authorizer) fills requestContext.authorizer.
+    if authorizer and _PROJECT in authorizer:
+        ctx = RequestContext(project_id=str(authorizer[_PROJECT]),
+                             user_id=str(authorizer.get(_USER, "")),
+                             roles=frozenset(r for r in str(authorizer.get(_ROLES, "")).split(",")
+                                             if r))
+    else:
+        ctx = authenticator().authenticate(headers)
+    return replace(ctx, request_id=request_id)
 
 
-def _noauth(headers: Mapping[str, str], request_id: str) -> RequestContext:
-    # Glance's noauth: trust the identity headers a proxy in front would have set.
-    project = headers.get("x-project-id") or headers.get("x-tenant-id") or _DEFAULT_PROJECT
-    roles = headers.get("x-roles") or headers.get("x-role") or _DEFAULT_ROLES
-    return RequestContext(
-        project_id=project,
-        user_id=headers.get("x-user-id") or "admin",
-        roles=frozenset(r.strip().lower() for r in roles.split(",") if r.strip()),
-        request_id=request_id,
-    )
+def authorizer_context(ctx: RequestContext) -> dict[str, str]:
+    """The context an API Gateway authorizer returns (values must be scalars, so roles are joined)."""
+    return {_PROJECT: ctx.project_id, _USER: ctx.user_id, _ROLES: ",".join(sorted(ctx.roles))}

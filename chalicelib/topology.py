@@ -12,6 +12,8 @@ from chalicelib.db.models import ALL_MODELS
 WORKER_TIMEOUT_SECONDS = 900
 # Hashing streams 1 MiB chunks; more memory buys Lambda CPU and network throughput.
 WORKER_MEMORY_MB = 1024
+# How often the reaper looks for stalled imports and abandoned uploads.
+REAPER_PERIOD_MINUTES = 5
 # Messages that failed this many times go to the dead-letter queue.
 MAX_RECEIVE_COUNT = 5
 DLQ_RETENTION_SECONDS = 14 * 24 * 3600

@@ -50,7 +50,7 @@ def provision(settings: Settings, visibility_timeout: int | None = None) -> Prov
                                                 "Value": topology.NOTIFIED_PREFIX}]}},
         }]})
     aws.events().create_event_bus(Name=settings.event_bus)
-    return Provisioned(queue_urls={spec.name: queue_url}, dlq_url=dlq_url)
+    return Provisioned(queue_urls={spec.name: queue_url, spec.dlq_name: dlq_url}, dlq_url=dlq_url)
 
 
 def _queue_arn(sqs: Any, url: str) -> str:

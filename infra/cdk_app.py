@@ -20,7 +20,8 @@ def main() -> None:
     os.environ.setdefault("AWS_DEFAULT_REGION", os.environ.get("CDK_DEFAULT_REGION", "us-east-1"))
     app = cdk.App()
     deployment = stage.activate(app.node.try_get_context("stage"),
-                                app.node.try_get_context("resource_prefix"))
+                                app.node.try_get_context("resource_prefix"),
+                                app.node.try_get_context("environment"))
     # Imported after activate(): chalicelib reads GLINT_* once, on first use.
     from glint_infra.stack import GlintStack
     GlintStack(app, deployment, source_dir=REPO_ROOT,

@@ -74,6 +74,16 @@ def server_client(server_aws: Env) -> Iterator[Client]:
         yield test_client
 
 
+@pytest.fixture(scope="session")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """Good and hostile disk images (tests/corpus.py), built with qemu-img once per session."""
+    from tests import corpus as disk_corpus
+    missing = disk_corpus.qemu_img_missing()
+    if missing:
+        pytest.skip(missing)
+    return disk_corpus.build(tmp_path_factory.mktemp("corpus"))
+
+
 def pytest_collection_modifyitems(items: list[Any]) -> None:
     """Tests under tests/e2e carry the e2e marker."""
     for item in items:

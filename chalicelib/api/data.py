@@ -12,8 +12,10 @@ bp = Blueprint(__name__)
 
 @route(bp, "/v2/images/{image_id}/file")
 def download(ctx: RequestContext, image_id: str) -> Response:
-    """302 to a presigned GET of the data (S3 honours Range); 204 when there is none."""
-    url = service.download_url(ctx, image_id)
+    """302 to a presigned GET of the data (S3 honours Range); 204 when there is none;
+    `?disk_format=` picks a converted variant."""
+    disk_format = (bp.current_request.query_params or {}).get("disk_format")
+    url = service.download_url(ctx, image_id, disk_format)
     if url is None:
         return no_content()
     return Response(body="", status_code=302, headers={"Location": url})

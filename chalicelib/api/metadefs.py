@@ -7,7 +7,7 @@ from urllib.parse import unquote
 from chalice import Blueprint, Response
 
 from chalicelib.api import metadefs_render as render
-from chalicelib.api.routing import base_url, json_body, json_response, no_content, route
+from chalicelib.api.routing import base_url, json_body, json_response, route
 from chalicelib.db import metadefs as db
 from chalicelib.domain.context import RequestContext
 from chalicelib.domain.errors import Invalid
@@ -26,6 +26,12 @@ def path_name(raw: str) -> str:
     """A name from the path. API Gateway decodes path parameters; Chalice's local server does
     not, so decode here (a no-op on already decoded names without `%`)."""
     return unquote(raw)
+
+
+def no_content() -> Response:
+    """204 with no body and no JSON content type: python-glanceclient parses any body labelled
+    JSON, and Chalice labels an empty one so by default."""
+    return Response(body="", status_code=204, headers={"Content-Type": "text/plain"})
 
 
 def query_params() -> dict[str, str]:

@@ -4,8 +4,8 @@ from __future__ import annotations
 from chalice import Blueprint, Response
 
 from chalicelib.api import metadefs_render as render
-from chalicelib.api.metadefs import NAMESPACE, path_name
-from chalicelib.api.routing import json_body, json_response, no_content, route
+from chalicelib.api.metadefs import NAMESPACE, no_content, path_name
+from chalicelib.api.routing import json_body, json_response, route
 from chalicelib.db import metadefs as db
 from chalicelib.domain.context import RequestContext
 from chalicelib.domain.metadefs_query import parse_child_query

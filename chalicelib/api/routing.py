@@ -10,8 +10,9 @@ from typing import Any
 from chalice import Blueprint, Response
 
 from chalicelib import identity
+from chalicelib.api.authorizer import for_routes as gateway_authorizer
 from chalicelib.api.errors import error_response, status_for
-from chalicelib.domain.errors import GlintError, Invalid, UnsupportedMediaType
+from chalicelib.domain.errors import GlintError, Invalid, Unauthorized, UnsupportedMediaType
 from chalicelib.domain.patch import PATCH_V21
 
 log = logging.getLogger(__name__)
@@ -27,7 +28,7 @@ def route(bp: Blueprint, path: str, methods: tuple[str, ...] = ("GET",)) -> Call
         def wrapper(**params: str) -> Response:
             request = bp.current_request
             try:
-                ctx = identity.context_from_headers(request.headers)
+                ctx = identity.context_for(request.headers, request.context.get("authorizer"))
                 response = view(ctx, **params)
                 response.headers.setdefault("x-openstack-request-id", ctx.request_id)
                 return response
@@ -39,7 +40,8 @@ def route(bp: Blueprint, path: str, methods: tuple[str, ...] = ("GET",)) -> Call
                                            "performing the requested operation.")
 
         # Views parse bodies themselves, so any content type reaches them (Glance's 415s).
-        bp.route(path, methods=list(methods), content_types=["*/*"])(wrapper)
+        bp.route(path, methods=list(methods), content_types=["*/*"],
+                 authorizer=gateway_authorizer())(wrapper)
         return view
 
     return decorator
@@ -48,6 +50,8 @@ def route(bp: Blueprint, path: str, methods: tuple[str, ...] = ("GET",)) -> Call
 def _extra_headers(exc: GlintError) -> dict[str, str]:
     if isinstance(exc, UnsupportedMediaType):
         return {"Accept-Patch": f"{PATCH_V21}, application/openstack-images-v2.0-json-patch"}
+    if isinstance(exc, Unauthorized) and exc.www_authenticate:
+        return {"WWW-Authenticate": exc.www_authenticate}
     return {}
 
 

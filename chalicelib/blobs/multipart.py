@@ -1,6 +1,7 @@
 """Multipart uploads in the staging area: open, inspect, complete, abort."""
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -63,3 +64,36 @@ def abort(key: str, multipart_id: str, client: Any = None) -> None:
     except ClientError as exc:
         if exc.response.get("Error", {}).get("Code") != "NoSuchUpload":
             raise
+
+
+def upload_stream(key: str, chunks: Iterable[bytes], part_size: int, client: Any = None) -> int:
+    """Upload a stream of unknown length to `key`, holding one part in memory; returns the
+    size. The object (and its ObjectCreated event) exists only once `chunks` is exhausted
+    without error; on any error the upload is aborted and the error re-raised."""
+    s3 = client or aws.s3()
+    bucket = get_settings().bucket
+    multipart_id = start(key, s3)
+    parts: list[tuple[int, str]] = []
+    buffer = bytearray()
+    size = 0
+
+    def send(body: bytes) -> None:
+        number = len(parts) + 1
+        response = s3.upload_part(Bucket=bucket, Key=key, UploadId=multipart_id,
+                                  PartNumber=number, Body=body)
+        parts.append((number, response["ETag"]))
+
+    try:
+        for chunk in chunks:
+            buffer += chunk
+            size += len(chunk)
+            while len(buffer) >= part_size:
+                send(bytes(buffer[:part_size]))
+                del buffer[:part_size]
+        if buffer or not parts:  # the last part may be short, or the only one empty
+            send(bytes(buffer))
+        complete(key, multipart_id, parts, s3)
+    except BaseException:  # also GeneratorExit and interrupts: never leave parts behind
+        abort(key, multipart_id, s3)
+        raise
+    return size

@@ -1,7 +1,8 @@
 """Reading, copying and deleting objects in the image bucket."""
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 from boto3.s3.transfer import TransferConfig
@@ -15,6 +16,7 @@ from chalicelib.domain.errors import NotFound
 CHUNK_SIZE = MIB
 # Above this, copies go part by part (UploadPartCopy); CopyObject stops at 5 GiB.
 _COPY_CONFIG = TransferConfig(multipart_threshold=256 * MIB, multipart_chunksize=256 * MIB)
+_UPLOAD_CONFIG = TransferConfig(multipart_threshold=64 * MIB, multipart_chunksize=64 * MIB)
 
 
 def iter_chunks(key: str, chunk_size: int = CHUNK_SIZE, client: Any = None) -> Iterator[bytes]:
@@ -38,6 +40,14 @@ def copy(source_key: str, target_key: str, client: Any = None) -> None:
     bucket = get_settings().bucket
     (client or aws.s3()).copy({"Bucket": bucket, "Key": source_key}, bucket, target_key,
                               Config=_COPY_CONFIG)
+
+
+def upload_file(path: Path, key: str, on_progress: Callable[[int], None] | None = None,
+                client: Any = None) -> None:
+    """Upload a local file into the bucket, in parallel multipart parts when it is large;
+    `on_progress` is called with each batch of bytes sent."""
+    (client or aws.s3()).upload_file(str(path), get_settings().bucket, key,
+                                     Config=_UPLOAD_CONFIG, Callback=on_progress)
 
 
 def delete(key: str, client: Any = None) -> None:

@@ -7,6 +7,7 @@ Read costs (DynamoDB items read):
   Images shared with the caller and accepted add a members-GSI query and a batch get,
   page by page, of at most limit + 1 more.
 - owned: every live image of the project (one owner-GSI query, paged): for usage only.
+- in_flight: only uploading/importing images (a sparse GSI): for the reaper.
 """
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from chalicelib.db import members as member_db
 from chalicelib.db.models import (ClaimMap, ImageModel, LocationMap, UploadMap, bound,
                                     image_order_key)
 
+_IN_FLIGHT = (Status.UPLOADING, Status.IMPORTING)
 # Visibilities that put an image in the sparse visibility index.
 _LISTED_VISIBILITIES = ("public", "community")
 
@@ -139,6 +141,16 @@ def _shared_with(project_id: str, after_key: str | None, page_size: int) -> Iter
                 yield item
 
 
+def in_flight(status: Status, changed_before: str) -> Iterator[Image]:
+    """Images in `status` (uploading or importing) not changed since `changed_before`.
+
+    Reads only in-flight images (a sparse index), oldest first.
+    """
+    index = bound(ImageModel).in_flight_index
+    for item in index.query(str(status), range_key_condition=ImageModel.updated_at < changed_before):
+        yield _to_domain(item)
+
+
 def _sort_key(image: Image) -> str:
     return image_order_key(image.created_at, image.id)
 
@@ -160,7 +172,9 @@ def _to_item(image: Image) -> ImageModel:
         disk_format=image.disk_format, container_format=image.container_format,
         min_disk=image.min_disk, min_ram=image.min_ram, tags=set(image.tags) or None,
         properties=dict(image.properties) or None,
-        locations=[LocationMap(id=loc.id, store=loc.store, key=loc.key, status=loc.status)
+        locations=[LocationMap(id=loc.id, store=loc.store, key=loc.key, status=loc.status,
+                               disk_format=loc.disk_format, checksum=loc.checksum,
+                               os_hash_value=loc.os_hash_value, size=loc.size)
                    for loc in image.locations] or None,
         upload=UploadMap(id=upload.id, key=upload.key, size=upload.size, sha256=upload.sha256,
                          multipart_id=upload.multipart_id, part_size=upload.part_size,
@@ -171,6 +185,7 @@ def _to_item(image: Image) -> ImageModel:
         import_error=image.import_error, created_at=image.created_at,
         updated_at=image.updated_at, sort_key=_sort_key(image), list_owner=image.owner,
         list_visibility=image.visibility if image.visibility in _LISTED_VISIBILITIES else None,
+        in_flight=str(image.status) if image.status in _IN_FLIGHT else None,
         **version,
     )
 
@@ -187,7 +202,9 @@ def _to_domain(item: ImageModel) -> Image:
         min_disk=int(item.min_disk), min_ram=int(item.min_ram),
         tags=tuple(sorted(item.tags or ())),
         properties=item.properties.as_dict() if item.properties else {},
-        locations=tuple(Location(id=loc.id, store=loc.store, key=loc.key, status=loc.status)
+        locations=tuple(Location(id=loc.id, store=loc.store, key=loc.key, status=loc.status,
+                                 disk_format=loc.disk_format, checksum=loc.checksum,
+                                 os_hash_value=loc.os_hash_value, size=_int_or_none(loc.size))
                         for loc in item.locations or ()),
         upload=PendingUpload(id=upload.id, key=upload.key, size=int(upload.size),
                              sha256=upload.sha256, multipart_id=upload.multipart_id,

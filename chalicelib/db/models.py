@@ -18,6 +18,11 @@ class LocationMap(MapAttribute):
     store = UnicodeAttribute()
     key = UnicodeAttribute()
     status = UnicodeAttribute()
+    # Set on converted variants only.
+    disk_format = UnicodeAttribute(null=True)
+    checksum = UnicodeAttribute(null=True)
+    os_hash_value = UnicodeAttribute(null=True)
+    size = NumberAttribute(null=True)
 
 
 class UploadMap(MapAttribute):
@@ -58,6 +63,18 @@ class VisibilityIndex(GlobalSecondaryIndex):
     sort_key = UnicodeAttribute(range_key=True)
 
 
+class InFlightIndex(GlobalSecondaryIndex):
+    """Images mid-upload or mid-import, oldest change first: what the reaper watches.
+    Sparse: only `uploading`/`importing` images carry `in_flight`."""
+
+    class Meta:
+        index_name = "in-flight"
+        projection = AllProjection()
+
+    in_flight = UnicodeAttribute(hash_key=True)
+    updated_at = UnicodeAttribute(range_key=True)
+
+
 class ImageModel(Model):
     """One item per image, keyed by id; `version` gives optimistic locking."""
 
@@ -93,11 +110,13 @@ class ImageModel(Model):
     sort_key = UnicodeAttribute()
     list_owner = UnicodeAttribute(null=True)
     list_visibility = UnicodeAttribute(null=True)
+    in_flight = UnicodeAttribute(null=True)
     expires_at = TTLAttribute(null=True)
     version = VersionAttribute()
 
     by_owner = OwnerIndex()
     by_visibility = VisibilityIndex()
+    in_flight_index = InFlightIndex()
 
 
 class MemberIndex(GlobalSecondaryIndex):

@@ -57,3 +57,11 @@ class QuotaExceeded(GlintError):
 
 class ImageRejected(GlintError):
     """The uploaded bytes failed verification (checksum, size, format or safety)."""
+
+
+class ImportRefused(Invalid):
+    """An import source URI that the deployment's policy forbids (Glance answers 400)."""
+
+
+class FetchFailed(ImageRejected):
+    """An import source could not be read in full: HTTP error, too slow, too large."""

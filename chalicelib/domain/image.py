@@ -46,12 +46,17 @@ _NEEDS_FORMATS = frozenset({S.SAVING, S.IMPORTING})
 
 @dataclass(frozen=True, slots=True)
 class Location:
-    """One stored copy of the image data."""
+    """One stored copy of the image data; a converted variant names its own format and digests
+    (None on the original, which the image's own fields describe)."""
 
     id: str
     store: str
     key: str
     status: str = "active"
+    disk_format: str | None = None
+    checksum: str | None = None
+    os_hash_value: str | None = None
+    size: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,10 +11,10 @@ from chalicelib.domain.context import RequestContext
 from chalicelib.domain.errors import Forbidden, Invalid, QuotaExceeded
 from chalicelib.domain.image import Image, wire_time
 from chalicelib.domain.schema import collection_schema
+from chalicelib.domain.usage import exceeds
 
 # Glance stores member ids in a 255-character column.
 MAX_MEMBER_ID_LENGTH = 255
-UNLIMITED = -1
 
 
 class MemberStatus(StrEnum):
@@ -134,7 +134,7 @@ def require_member_quota(current: int, limit: int) -> None:
     Raises:
         QuotaExceeded: the image already has `limit` members.
     """
-    if limit != UNLIMITED and current + 1 > limit:
+    if exceeds(current + 1, limit):
         raise QuotaExceeded(f"Maximum number of image members exceeded: the limit is {limit}.")
 
 

@@ -91,22 +91,33 @@ class Contents:
     associations: tuple[Association, ...] = ()
 
 
-def parse_namespace(ctx: RequestContext, body: Any, now: str) -> Contents:
-    """A new namespace (create, or the header of a PUT) with any contents the body carries.
+def parse_namespace_header(ctx: RequestContext, body: Any, now: str) -> Namespace:
+    """A namespace header from a create or PUT body; contents in the body are not looked at
+    (clients PUT back the namespace they read, contents and all).
 
     Unset fields take Glance's defaults: private, unprotected, owned by the caller's project.
 
     Raises:
-        Invalid: the body breaks the namespace schema or a property definition is invalid.
+        Invalid: the body breaks the namespace schema.
         Forbidden: the body sets a read-only field.
-        Conflict: the body names two objects, properties, tags or associations alike.
     """
     _check_body("namespace", body)
-    header = Namespace(namespace=body["namespace"], owner=body.get("owner") or ctx.project_id,
-                       visibility=body.get("visibility") or "private",
-                       protected=bool(body.get("protected", False)),
-                       display_name=body.get("display_name"),
-                       description=body.get("description"), created_at=now, updated_at=now)
+    return Namespace(namespace=body["namespace"], owner=body.get("owner") or ctx.project_id,
+                     visibility=body.get("visibility") or "private",
+                     protected=bool(body.get("protected", False)),
+                     display_name=body.get("display_name"),
+                     description=body.get("description"), created_at=now, updated_at=now)
+
+
+def parse_namespace(ctx: RequestContext, body: Any, now: str) -> Contents:
+    """A new namespace with any contents the body carries.
+
+    Raises:
+        Invalid: the body breaks the namespace schema or a property definition is invalid.
+        Forbidden: the body sets a read-only field.
+        Conflict: the body names two objects, tags or associations alike.
+    """
+    header = parse_namespace_header(ctx, body, now)
     properties = tuple(parse_property({**definition, "name": name})
                        for name, definition in (body.get("properties") or {}).items())
     objects = tuple(parse_object(item, now) for item in body.get("objects") or ())

@@ -5,10 +5,10 @@ from dataclasses import replace
 
 from chalicelib.domain.errors import Invalid, NotFound, QuotaExceeded
 from chalicelib.domain.image import Image
+from chalicelib.domain.usage import exceeds
 
 # The image schema's `maxLength` for a tag.
 MAX_TAG_LENGTH = 255
-UNLIMITED = -1
 
 
 def with_tag(image: Image, tag: str, limit: int, now: str) -> Image:
@@ -23,7 +23,7 @@ def with_tag(image: Image, tag: str, limit: int, now: str) -> Image:
                       "characters.")
     if tag in image.tags:
         return image
-    if limit != UNLIMITED and len(image.tags) + 1 > limit:
+    if exceeds(len(image.tags) + 1, limit):
         raise QuotaExceeded(f"Image tag limit exceeded for image {image.id}: "
                             f"the limit is {limit}.")
     return replace(image, tags=(*image.tags, tag), updated_at=now)

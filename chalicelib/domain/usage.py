@@ -1,4 +1,5 @@
-"""A project's usage, in Glance's unified-limits terms. Standard library only."""
+"""A project's usage and the limit arithmetic, in Glance's unified-limits terms.
+Standard library only."""
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -6,6 +7,8 @@ from collections.abc import Iterable
 from chalicelib.domain.image import Image, Status
 from chalicelib.domain.uploads import MIB
 
+# A limit of -1 means no limit, in settings and on the wire (Glance's convention).
+UNLIMITED = -1
 IMAGE_SIZE_TOTAL = "image_size_total"
 IMAGE_STAGE_TOTAL = "image_stage_total"
 IMAGE_COUNT_TOTAL = "image_count_total"
@@ -15,6 +18,11 @@ IMAGE_COUNT_UPLOADING = "image_count_uploading"
 _UPLOADING = frozenset({Status.SAVING, Status.UPLOADING, Status.IMPORTING})
 # Statuses whose declared bytes sit in staging until the worker has consumed them.
 _STAGED = frozenset({Status.UPLOADING, Status.IMPORTING})
+
+
+def exceeds(count: int, limit: int) -> bool:
+    """True when `count` is more than `limit` allows."""
+    return limit != UNLIMITED and count > limit
 
 
 def project_usage(images: Iterable[Image]) -> dict[str, int]:

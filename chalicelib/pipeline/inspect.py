@@ -7,9 +7,12 @@ formats in one file) is caught. The verdict checks the detected format against t
 virtual size. No AWS here."""
 from __future__ import annotations
 
+import functools
 import logging
+import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from types import MappingProxyType
 
 from oslo_utils.imageutils import format_inspector
@@ -17,6 +20,7 @@ from oslo_utils.imageutils import format_inspector
 from chalicelib.domain.errors import ImageRejected
 
 log = logging.getLogger(__name__)
+_FILE_CHUNK = 1024 * 1024
 
 _RAW_LIKE = frozenset({"raw", "gpt"})  # gpt stands for any partition table, MBR included
 # What each declared disk_format may turn out to be (inspector names). Raw bytes may start
@@ -130,6 +134,16 @@ def inspect(chunks: Iterable[bytes], disk_format: str, max_virtual_size: int) ->
     return inspector.verdict()
 
 
+def check_file(path: Path, disk_format: str) -> None:
+    """Inspect a local file again, whole, just before a tool such as qemu-img opens it.
+
+    Raises:
+        ImageRejected: it is not (only) `disk_format`, or it fails a safety check.
+    """
+    with path.open("rb") as file:
+        inspect(iter(functools.partial(file.read, _FILE_CHUNK), b""), disk_format, sys.maxsize)
+
+
 def _safety_check(inspector: format_inspector.FileInspector) -> None:
     try:
         inspector.safety_check()
@@ -137,8 +151,13 @@ def _safety_check(inspector: format_inspector.FileInspector) -> None:
         failures = "; ".join(f"{name}: {reason}" for name, reason in sorted(exc.failures.items()))
         log.warning("image failed safety checks", extra={"format": str(inspector),
                                                          "failures": sorted(exc.failures)})
-        raise ImageRejected(f"Image rejected: the {inspector} data failed safety checks "
+        raise ImageRejected(f"Image rejected: the {_label(inspector)} failed safety checks "
                             f"({failures}).") from exc
     except format_inspector.ImageFormatError as exc:
-        raise ImageRejected(f"Image rejected: the {inspector} data cannot be checked "
+        raise ImageRejected(f"Image rejected: the {_label(inspector)} cannot be checked "
                             f"({exc}).") from exc
+
+
+def _label(inspector: format_inspector.FileInspector) -> str:
+    # The gpt inspector checks any partition table, MBR included.
+    return "partition table (GPT/MBR)" if str(inspector) == "gpt" else f"{inspector} data"

@@ -9,14 +9,16 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from chalicelib import events, tracing
-from chalicelib.blobs import keys, objects
+from chalicelib.blobs import keys, multipart, objects
 from chalicelib.config import get_settings
 from chalicelib.db import images as image_db
 from chalicelib.domain.errors import ImageRejected, NotFound, StaleWrite
 from chalicelib.domain.image import (ImportClaim, Image, Location, PendingUpload, Status,
                                      transition, utcnow)
+from chalicelib.pipeline import variants
 from chalicelib.pipeline.events import ObjectCreated
 from chalicelib.pipeline.hashing import OS_HASH_ALGO, Digests, digest
+from chalicelib.pipeline.inspect import StreamInspector
 
 log = logging.getLogger(__name__)
 DEFAULT_STORE = "default"
@@ -56,34 +58,43 @@ def import_claimed(image: Image, clock: Clock = time.time) -> Outcome:
         log.info("import lost to a newer claim or a delete", extra={"image_id": image.id})
         return Outcome.IGNORED
     except ImageRejected as exc:
-        _fail(lease.image, exc.message)
+        fail_import(lease.image, exc.message)
         return Outcome.REJECTED
-    except Exception:
-        lease.release()  # let the redelivered message take over at once
+    except Exception as exc:
+        lease.release(f"attempt failed: {exc!r}")  # the redelivery takes over at once
         raise
 
 
 def _verify_and_activate(lease: _Lease, pending: PendingUpload) -> Outcome:
     image = lease.image
-    with tracing.subsegment("hash", image_id=image.id, project=image.owner,
-                            bytes=pending.size, format=image.disk_format):
-        digests = digest(objects.iter_chunks(pending.key), with_sha256=bool(pending.sha256),
-                         on_progress=lease.renew_if_due)
-    _check(digests, pending)
+    settings = get_settings()
+    inspector = StreamInspector(image.disk_format or "", settings.max_virtual_size_bytes)
+    with variants.spool(bool(settings.convert_to)) as spool:
+        with tracing.subsegment("hash", image_id=image.id, project=image.owner,
+                                bytes=pending.size, format=image.disk_format):
+            digests = digest(objects.iter_chunks(pending.key), with_sha256=bool(pending.sha256),
+                             on_progress=lease.renew_if_due,
+                             observers=(inspector.eat, *spool.observers))
+        _check(digests, pending)
+        inspection = inspector.verdict()
+        converted = spool.convert(image, pending.id, inspection, DEFAULT_STORE,
+                                  lease.renew_if_due)
     location = Location(id=pending.id, store=DEFAULT_STORE, key=keys.image_key(image.id, pending.id))
     with tracing.subsegment("copy", image_id=image.id, bytes=digests.size):
         objects.copy(pending.key, location.key)
     image = lease.image
     active = replace(transition(image, Status.ACTIVE, utcnow()), checksum=digests.md5,
                      os_hash_algo=OS_HASH_ALGO, os_hash_value=digests.sha512,
-                     size=digests.size, locations=(location,), upload=None, claim=None,
+                     size=digests.size, virtual_size=inspection.virtual_size,
+                     locations=(location, *converted), upload=None, claim=None,
                      import_error=None)
     with tracing.subsegment("activate", image_id=image.id):
         try:
             active = image_db.save(active)
         except StaleWrite:
             if _gone(image.id):  # deleted while we copied: leave nothing behind
-                objects.delete(location.key)
+                for stored in active.locations:
+                    objects.delete(stored.key)
                 objects.delete(pending.key)
             raise LeaseLost() from None
     objects.delete(pending.key)
@@ -133,10 +144,10 @@ def _check(digests: Digests, pending: PendingUpload) -> None:
                             f"{pending.sha256} was declared.")
 
 
-def _fail(image: Image, reason: str) -> None:
-    """Back to `queued` with the reason visible, the staged object gone."""
+def fail_import(image: Image, reason: str) -> None:
+    """Back to `queued` with the reason visible, the staged object (or parts) gone."""
     assert image.upload is not None
-    staged = image.upload.key
+    staged = image.upload
     failed = replace(transition(image, Status.QUEUED, utcnow()), import_error=reason)
     try:
         failed = image_db.save(failed)
@@ -144,7 +155,9 @@ def _fail(image: Image, reason: str) -> None:
         log.info("import failure not recorded: image changed meanwhile",
                  extra={"image_id": image.id})
         return
-    objects.delete(staged)
+    if staged.multipart_id:
+        multipart.abort(staged.key, staged.multipart_id)
+    objects.delete(staged.key)
     events.publish_image(events.IMAGE_IMPORT_FAILURE, failed, reason=reason)
     log.warning("import rejected", extra={"image_id": image.id, "reason": reason})
 
@@ -184,10 +197,10 @@ class _Lease:
             raise LeaseLost() from exc
         self._renewed_at = now
 
-    def release(self) -> None:
-        """Give the lease up after an unexpected error (best effort)."""
+    def release(self, error: str) -> None:
+        """Give the lease up after an unexpected error, noting it on the image (best effort)."""
         try:
-            self.image = image_db.save(replace(self.image, claim=ImportClaim(
+            self.image = image_db.save(replace(self.image, import_error=error, claim=ImportClaim(
                 self.image.upload.key, 0)))
         except Exception:  # noqa: BLE001 - already failing; the lease lapses on its own
             log.exception("could not release the import lease", extra={"image_id": self.image.id})

@@ -14,7 +14,8 @@ from chalicelib.domain.errors import Conflict, NotFound
 from chalicelib.domain.image import utcnow
 from chalicelib.domain.metadefs import (Association, Contents, MetadefObject, Namespace, Property,
                                         ResourceType, Tag, parse_association, parse_namespace,
-                                        parse_object, parse_property, parse_tag_names,
+                                        parse_namespace_header, parse_object,
+                                        parse_property, parse_tag_names,
                                         parse_tag_rename, require_unique, with_prefix)
 from chalicelib.domain.metadefs_query import MetadefQuery, Page, paginate
 
@@ -93,8 +94,7 @@ def update_namespace(ctx: RequestContext, name: str, body: Any) -> Namespace:
     """
     old = _visible(ctx, name)
     policy.require_admin(ctx, "modify_metadef_namespace")
-    parsed = parse_namespace(ctx, body, utcnow()).namespace
-    updated = replace(parsed, created_at=old.created_at)
+    updated = replace(parse_namespace_header(ctx, body, utcnow()), created_at=old.created_at)
     db.replace_namespace(name, updated)
     _publish(events.METADEF_NAMESPACE, "update", updated.namespace,
              {**asdict(updated), "namespace_old": name})

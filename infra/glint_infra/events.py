@@ -8,6 +8,7 @@ from constructs import Construct
 
 from chalicelib.config import Settings
 from chalicelib.events import IMAGE_ACTIVATE
+from glint_infra.queues import encrypted_queue
 
 
 def event_bus(scope: Construct, settings: Settings) -> events.EventBus:
@@ -17,9 +18,8 @@ def event_bus(scope: Construct, settings: Settings) -> events.EventBus:
 
 def example_consumer(scope: Construct, bus: events.IEventBus, settings: Settings) -> sqs.Queue:
     """A queue that receives every `image.activate` (shows consumers how to subscribe)."""
-    queue = sqs.Queue(scope, "ActivatedImagesQueue",
-                      queue_name=f"{settings.event_bus}-activated",
-                      encryption=sqs.QueueEncryption.SQS_MANAGED, enforce_ssl=True)
+    queue = encrypted_queue(scope, "ActivatedImagesQueue",
+                            queue_name=f"{settings.event_bus}-activated")
     events.Rule(scope, "ImageActivatedRule", event_bus=bus,
                 description="Example consumer: every image that became active.",
                 event_pattern=events.EventPattern(source=[settings.event_source],

@@ -15,16 +15,37 @@ from constructs import Construct
 
 from chalicelib import topology
 from glint_infra.stage import Deployment
+from glint_infra.suppressions import NO_CMK, accept
 
 # The functions' logical ids in the template Chalice packages: the REST API's handler, the
-# SQS consumer (import_worker in chalicelib/pipeline/handlers.py) and the metadefs catalog
-# loader (metadefs_loader in chalicelib/api/metadefs.py).
+# pipeline (chalicelib/pipeline/handlers.py) and the metadefs catalog loader
+# (chalicelib/api/metadefs.py), and API Gateway's authorizer (chalicelib/api/authorizer.py).
+# Each gets a role of its own.
 API_FUNCTION = "APIHandler"
+AUTHORIZER_FUNCTION = "GlintAuth"
 WORKER_FUNCTION = "ImportWorker"
+DEAD_LETTERS_FUNCTION = "ImportDeadLetters"
+REAPER_FUNCTION = "ImportReaper"
 METADEFS_LOADER_FUNCTION = "MetadefsLoader"
-FUNCTIONS = (API_FUNCTION, WORKER_FUNCTION, METADEFS_LOADER_FUNCTION)
+FUNCTIONS = (API_FUNCTION, AUTHORIZER_FUNCTION, WORKER_FUNCTION, DEAD_LETTERS_FUNCTION, REAPER_FUNCTION,
+             METADEFS_LOADER_FUNCTION)
 LOG_RETENTION = logs.RetentionDays.ONE_MONTH
-_SQS_EVENT = "Events.ImportWorkerSqsEventSource.Properties.Queue"
+FUNCTION_FINDINGS = {
+    "CKV_AWS_115": "No reserved concurrency: reserving takes capacity from the account's pool "
+                   "and fails on accounts with low limits; set it per deployment if needed.",
+    "CKV_AWS_116": "Nothing is invoked asynchronously: the API is synchronous, the worker's "
+                   "failures go to the import queue's DLQ by redrive, the loader is run by hand.",
+    "CKV_AWS_117": "No VPC: the functions reach only AWS APIs, and a VPC would need NAT or "
+                   "interface endpoints, which bill by the hour at rest.",
+    "CKV_AWS_173": "The variables hold resource names only, no secrets; Lambda encrypts them "
+                   "at rest with its service key.",
+}
+API_FINDINGS = {
+    "CKV_AWS_76": "Every request is logged by the API function itself; access logs need the "
+                  "account-wide API Gateway CloudWatch role, which one stage should not own.",
+    "CKV_AWS_120": "No cache: answers depend on the caller and change with every write, and "
+                   "a cache cluster bills by the hour even when idle.",
+}
 
 
 def function_roles(scope: Construct) -> dict[str, iam.Role]:
@@ -36,9 +57,10 @@ def function_roles(scope: Construct) -> dict[str, iam.Role]:
 
 
 def chalice_app(scope: Construct, deployment: Deployment, source_dir: Path,
-                roles: dict[str, iam.Role], import_queue: sqs.IQueue,
+                roles: dict[str, iam.Role], consumed: dict[str, sqs.IQueue],
                 with_dependencies: bool = True) -> Chalice:
-    """Package app.py with .chalice/config.json's stage, on the roles CDK made.
+    """Package app.py with .chalice/config.json's stage, on the roles CDK made;
+    `consumed` maps each SQS consumer to its queue.
 
     `with_dependencies=False` leaves requirements.txt out of the bundle (Chalice would fetch
     Lambda wheels from PyPI): the template is the same, but the bundle is not deployable.
@@ -55,15 +77,22 @@ def chalice_app(scope: Construct, deployment: Deployment, source_dir: Path,
     for function in _functions(app, roles):
         function.add_property_override("Role", roles[function.node.id].role_arn)
         # Here, not through Chalice's log_retention_in_days (1.34 mis-names the API's group).
-        logs.LogGroup(scope, f"{function.node.id}Logs", retention=LOG_RETENTION,
-                      log_group_name=f"/aws/lambda/{function.ref}",
-                      removal_policy=cdk.RemovalPolicy.DESTROY)
+        log_group = logs.LogGroup(scope, f"{function.node.id}Logs", retention=LOG_RETENTION,
+                                  log_group_name=f"/aws/lambda/{function.ref}",
+                                  removal_policy=cdk.RemovalPolicy.DESTROY)
+        accept(log_group.node.default_child, checkov={"CKV_AWS_158": NO_CMK})
+        accept(function, checkov=FUNCTION_FINDINGS)
+    api = app.get_resource("RestAPI")
     # Named after the stage, so each stage's API has its own CloudWatch metrics.
-    app.get_resource("RestAPI").add_property_override("Name", deployment.stack_name)
+    api.add_property_override("Name", deployment.stack_name)
+    api.add_property_override("TracingEnabled", True)
+    accept(api, checkov=API_FINDINGS)
+    for name, queue in consumed.items():
+        # Chalice spells the queue ARN from its name; a reference also orders the deployment
+        # (the event source mapping needs the queue to exist first).
+        app.get_resource(name).add_property_override(
+            f"Events.{name}SqsEventSource.Properties.Queue", queue.queue_arn)
     worker = app.get_resource(WORKER_FUNCTION)
-    # Chalice spells the queue ARN from its name; a reference also orders the deployment
-    # (the event source mapping needs the queue to exist first).
-    worker.add_property_override(_SQS_EVENT, import_queue.queue_arn)
     # The queue's visibility timeout is derived from this same value (topology).
     worker.add_property_override("Timeout", topology.WORKER_TIMEOUT_SECONDS)
     worker.add_property_override("MemorySize", topology.WORKER_MEMORY_MB)

@@ -7,7 +7,9 @@ from aws_cdk import aws_sqs as sqs
 from chalice.cdk import Chalice
 from constructs import Construct
 
-from glint_infra.functions import WORKER_FUNCTION
+from glint_infra.functions import DEAD_LETTERS_FUNCTION, REAPER_FUNCTION, WORKER_FUNCTION
+
+PIPELINE = (WORKER_FUNCTION, DEAD_LETTERS_FUNCTION, REAPER_FUNCTION)
 
 # Share of API requests answered 5xx, over 5 minutes, before someone is told.
 API_5XX_RATE = 0.05
@@ -19,26 +21,29 @@ def monitor(scope: Construct, app: Chalice, name: str, dlq: sqs.IQueue) -> list[
     which have no actions: subscribe them to your on-call topic (see infra/README.md)."""
     dead_letters = dlq.metric_approximate_number_of_messages_visible(period=_PERIOD,
                                                                     statistic="Maximum")
-    worker_errors = cw.Metric(namespace="AWS/Lambda", metric_name="Errors", period=_PERIOD,
-                              statistic="Sum", dimensions_map={
-                                  "FunctionName": app.get_resource(WORKER_FUNCTION).ref})
+    errors = {name: cw.Metric(namespace="AWS/Lambda", metric_name="Errors", period=_PERIOD,
+                              statistic="Sum",
+                              dimensions_map={"FunctionName": app.get_resource(name).ref})
+              for name in PIPELINE}
     # API Gateway's 5XXError is 0 or 1 per request, so its average is the 5xx rate.
     api_5xx = cw.Metric(namespace="AWS/ApiGateway", metric_name="5XXError", period=_PERIOD,
                         statistic="Average", dimensions_map={"ApiName": name})
     api_requests = cw.Metric(namespace="AWS/ApiGateway", metric_name="Count", period=_PERIOD,
                              statistic="Sum", dimensions_map={"ApiName": name})
     alarms = [
+        # The dead-letter handler drains the DLQ; messages that stay there failed it too.
         _alarm(scope, "DeadLetters", dead_letters, 0,
                "Imports failed repeatedly and sit in the dead-letter queue."),
-        _alarm(scope, "WorkerErrors", worker_errors, 0,
-               "The import worker raised (the message will be retried, then dead-lettered)."),
+        *(_alarm(scope, f"{name}Errors", metric, 0,
+                 f"{name} raised: an import is retried, then dead-lettered, then failed.")
+          for name, metric in errors.items()),
         _alarm(scope, "Api5xxRate", api_5xx, API_5XX_RATE,
                f"More than {API_5XX_RATE:.0%} of API requests failed with a 5xx."),
     ]
     dashboard = cw.Dashboard(scope, "Dashboard", dashboard_name=name)
     dashboard.add_widgets(
         cw.GraphWidget(title="API requests and 5xx rate", left=[api_requests], right=[api_5xx]),
-        cw.GraphWidget(title="Import worker errors", left=[worker_errors]),
+        cw.GraphWidget(title="Import pipeline errors", left=list(errors.values())),
         cw.GraphWidget(title="Dead letters", left=[dead_letters]),
         cw.AlarmStatusWidget(title="Alarms", alarms=alarms),
     )

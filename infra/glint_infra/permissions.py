@@ -8,6 +8,7 @@ bytes. It may not read staging/, where unverified uploads sit.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 import aws_cdk as cdk
 from aws_cdk import aws_dynamodb as dynamodb
@@ -17,60 +18,109 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sqs as sqs
 
 from chalicelib.blobs.keys import IMAGES_PREFIX, STAGING_PREFIX
-from glint_infra.functions import API_FUNCTION, METADEFS_LOADER_FUNCTION, WORKER_FUNCTION
+from glint_infra import functions as fn
 
 # Transactions need no actions of their own: each item in one needs its item action.
 TABLE_READ = ("dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query",
               "dynamodb:ConditionCheckItem")
 TABLE_WRITE = ("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
                "dynamodb:BatchWriteItem")
+# What the pipeline does to an image record: read it, claim it, fail or activate it.
+IMAGE_RECORD = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem")
+CONSUME = ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes",
+           "sqs:ChangeMessageVisibility")
+# Asking the worker to import data staged earlier (glance-direct, or a lost S3 event).
+REQUEST_IMPORT = ("sqs:GetQueueUrl", "sqs:SendMessage")
+# Failing an import discards what was staged, multipart parts included.
+DISCARD_STAGED = ("s3:DeleteObject", "s3:AbortMultipartUpload")
 
 
-def grant(roles: dict[str, iam.Role], bucket: s3.IBucket, tables: dict[str, dynamodb.CfnTable],
-          bus: events.IEventBus, import_queue: sqs.IQueue) -> None:
-    """Attach each function's statements to its role (tables keyed by settings field)."""
-    staging = bucket.arn_for_objects(f"{STAGING_PREFIX}*")
-    images = bucket.arn_for_objects(f"{IMAGES_PREFIX}*")
-    publish = _allow(["events:PutEvents"], [bus.event_bus_arn])
-    api = [
-        _allow([*TABLE_READ, *TABLE_WRITE], _table_arns(tables.values())),
-        # Presigned single and part PUTs, Create/CompleteMultipartUpload, ListParts, aborts,
-        # small bodies through PUT .../file.
-        _allow(["s3:PutObject", "s3:ListMultipartUploadParts", "s3:AbortMultipartUpload",
-                "s3:DeleteObject"], [staging]),
-        # Presigned download redirects; deleting an image deletes its data.
-        _allow(["s3:GetObject", "s3:DeleteObject"], [images]),
-        # Deleting an image empties its staging prefix (objects and open multipart uploads).
-        iam.PolicyStatement(actions=["s3:ListBucket"], resources=[bucket.bucket_arn],
-                            conditions={"StringLike": {"s3:prefix": [f"{STAGING_PREFIX}*"]}}),
-        _allow(["s3:ListBucketMultipartUploads"], [bucket.bucket_arn]),
-        # glance-direct imports of data staged earlier: a message beside S3's notifications.
-        _allow(["sqs:GetQueueUrl", "sqs:SendMessage"], [import_queue.queue_arn]),
-        publish,
-    ]
-    worker = [
-        # Claims, fails and activates images; never lists, deletes or touches other tables.
-        _allow(["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
-               [tables["images_table"].attr_arn]),
-        # Hash and inspect the staged object, copy it (multipart above 256 MiB) to images/.
-        _allow(["s3:GetObject", "s3:DeleteObject"], [staging]),
-        _allow(["s3:PutObject", "s3:AbortMultipartUpload", "s3:DeleteObject"], [images]),
-        _allow(["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes",
-                "sqs:ChangeMessageVisibility"], [import_queue.queue_arn]),
-        publish,
-    ]
-    metadefs_loader = [
-        _allow([*TABLE_READ, *TABLE_WRITE], _table_arns([tables["metadefs_table"]])),
-        publish,
-    ]
-    for name, statements in ((API_FUNCTION, api), (WORKER_FUNCTION, worker),
-                             (METADEFS_LOADER_FUNCTION, metadefs_loader)):
+@dataclass(frozen=True, slots=True)
+class Resources:
+    """The resources the functions act on; tables keyed by the settings field naming them."""
+
+    bucket: s3.IBucket
+    tables: dict[str, dynamodb.CfnTable]
+    bus: events.IEventBus
+    import_queue: sqs.IQueue
+    dlq: sqs.IQueue
+    # GLINT_KEYSTONE_SECRET_ID, when Keystone's service credentials live in Secrets Manager.
+    keystone_secret: str | None = None
+
+
+def grant(roles: dict[str, iam.Role], on: Resources) -> None:
+    """Attach each function's statements (plus logs and X-Ray) to its own role."""
+    for name, statements in policies(on).items():
         for statement in statements + _runtime(name):
             roles[name].add_to_principal_policy(statement)
 
 
-def _table_arns(tables: Iterable[dynamodb.CfnTable]) -> list[str]:
-    """Each table and its indexes."""
+def policies(on: Resources) -> dict[str, list[iam.PolicyStatement]]:
+    """Function logical id -> what it may do."""
+    staging = on.bucket.arn_for_objects(f"{STAGING_PREFIX}*")
+    images = on.bucket.arn_for_objects(f"{IMAGES_PREFIX}*")
+    image_table = [on.tables["images_table"].attr_arn]
+    publish = _allow(["events:PutEvents"], [on.bus.event_bus_arn])
+    request_import = _allow(REQUEST_IMPORT, [on.import_queue.queue_arn])
+    # Validating tokens with Keystone may need the service's credentials.
+    authenticate = [_allow(["secretsmanager:GetSecretValue"], [_secret_arn(on.keystone_secret)])
+                    ] if on.keystone_secret else []
+    return {
+        fn.AUTHORIZER_FUNCTION: authenticate,
+        fn.API_FUNCTION: [*authenticate,
+            _allow(TABLE_READ + TABLE_WRITE, _with_indexes(on.tables.values())),
+            # Presigned single and part PUTs, Create/CompleteMultipartUpload, ListParts,
+            # aborts, small bodies through PUT .../file.
+            _allow(("s3:PutObject", "s3:ListMultipartUploadParts") + DISCARD_STAGED, [staging]),
+            # Presigned download redirects; deleting an image deletes its data.
+            _allow(("s3:GetObject", "s3:DeleteObject"), [images]),
+            # Deleting an image empties its staging prefix (objects, open multipart uploads).
+            _list_staging(on.bucket),
+            request_import, publish,
+        ],
+        fn.WORKER_FUNCTION: [
+            _allow(IMAGE_RECORD, image_table),
+            # Hash and inspect the staged object, then copy it (multipart above 256 MiB).
+            _allow(("s3:GetObject",) + DISCARD_STAGED, [staging]),
+            _allow(("s3:PutObject", "s3:AbortMultipartUpload", "s3:DeleteObject"), [images]),
+            _allow(CONSUME, [on.import_queue.queue_arn]),
+            publish,
+        ],
+        fn.DEAD_LETTERS_FUNCTION: [
+            _allow(IMAGE_RECORD, image_table),
+            _allow(DISCARD_STAGED, [staging]),
+            _allow(CONSUME, [on.dlq.queue_arn]),
+            publish,
+        ],
+        fn.REAPER_FUNCTION: [
+            # Finds in-flight images through their index, then fails them one by one.
+            _allow(IMAGE_RECORD + ("dynamodb:Query",), _with_indexes([on.tables["images_table"]])),
+            # Was an abandoned upload's data staged after all? (HeadObject needs GetObject.)
+            _allow(("s3:GetObject",) + DISCARD_STAGED, [staging]),
+            request_import, publish,
+        ],
+        fn.METADEFS_LOADER_FUNCTION: [
+            _allow(TABLE_READ + TABLE_WRITE, _with_indexes([on.tables["metadefs_table"]])),
+            publish,
+        ],
+    }
+
+
+def _secret_arn(secret: str) -> str:
+    """An ARN as given; a name matches the random suffix Secrets Manager appends."""
+    if secret.startswith("arn:"):
+        return secret
+    return (f"arn:{cdk.Aws.PARTITION}:secretsmanager:{cdk.Aws.REGION}:{cdk.Aws.ACCOUNT_ID}:"
+            f"secret:{secret}-??????")
+
+
+def _list_staging(bucket: s3.IBucket) -> iam.PolicyStatement:
+    return iam.PolicyStatement(
+        actions=["s3:ListBucket", "s3:ListBucketMultipartUploads"], resources=[bucket.bucket_arn],
+        conditions={"StringLike": {"s3:prefix": [f"{STAGING_PREFIX}*"]}})
+
+
+def _with_indexes(tables: Iterable[dynamodb.CfnTable]) -> list[str]:
     return [arn for table in tables for arn in (table.attr_arn, f"{table.attr_arn}/index/*")]
 
 
@@ -81,11 +131,11 @@ def _runtime(function: str) -> list[iam.PolicyStatement]:
     return [
         # CloudFormation names functions <stack>-<logical id>-<suffix>: a pattern, since a
         # reference to the function would be circular (the function depends on this role).
-        _allow(["logs:CreateLogStream", "logs:PutLogEvents"], [f"{log_group}:*"]),
+        _allow(("logs:CreateLogStream", "logs:PutLogEvents"), [f"{log_group}:*"]),
         # X-Ray's write actions have no resource-level permissions.
-        _allow(["xray:PutTraceSegments", "xray:PutTelemetryRecords"], ["*"]),
+        _allow(("xray:PutTraceSegments", "xray:PutTelemetryRecords"), ["*"]),
     ]
 
 
-def _allow(actions: list[str], resources: list[str]) -> iam.PolicyStatement:
-    return iam.PolicyStatement(actions=actions, resources=resources)
+def _allow(actions: Iterable[str], resources: list[str]) -> iam.PolicyStatement:
+    return iam.PolicyStatement(actions=list(actions), resources=resources)

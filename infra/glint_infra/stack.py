@@ -26,9 +26,11 @@ class GlintStack(cdk.Stack):
         bus = events.event_bus(self, settings)
         events.example_consumer(self, bus, settings)
         roles = functions.function_roles(self)
-        app = functions.chalice_app(self, deployment, source_dir, roles, import_queue,
-                                    with_dependencies)
-        permissions.grant(roles, bucket=bucket, tables=table_by_field,
-                          bus=bus, import_queue=import_queue)
+        app = functions.chalice_app(self, deployment, source_dir, roles, {
+            functions.WORKER_FUNCTION: import_queue, functions.DEAD_LETTERS_FUNCTION: dlq,
+        }, with_dependencies)
+        permissions.grant(roles, permissions.Resources(
+            bucket=bucket, tables=table_by_field, bus=bus, import_queue=import_queue, dlq=dlq,
+            keystone_secret=deployment.extra_environment.get("GLINT_KEYSTONE_SECRET_ID")))
         functions.after_policies(app, roles)
         monitoring.monitor(self, app, deployment.stack_name, dlq)

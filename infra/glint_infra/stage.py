@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from chalicelib.config import Settings, get_settings
 
@@ -25,6 +25,8 @@ class Deployment:
 
     stage: str
     settings: Settings
+    # Further GLINT_* settings for the functions, e.g. GLINT_KEYSTONE_URL (auth is per site).
+    extra_environment: dict[str, str] = field(default_factory=dict)
 
     @property
     def stack_name(self) -> str:
@@ -33,10 +35,11 @@ class Deployment:
     def lambda_environment(self) -> dict[str, str]:
         """The GLINT_* variables every function gets."""
         names = {var: getattr(self.settings, field) for var, field in _NAME_VARIABLES.items()}
-        return {"GLINT_STAGE": self.stage, **names}
+        return {**self.extra_environment, "GLINT_STAGE": self.stage, **names}
 
 
-def activate(stage: str | None, resource_prefix: str | None = None) -> Deployment:
+def activate(stage: str | None, resource_prefix: str | None = None,
+             extra_environment: dict[str, str] | None = None) -> Deployment:
     """Point chalicelib's settings at `stage` (in this process) and return the deployment.
 
     Raises:
@@ -51,5 +54,6 @@ def activate(stage: str | None, resource_prefix: str | None = None) -> Deploymen
         os.environ["GLINT_RESOURCE_PREFIX"] = resource_prefix
     else:
         os.environ.pop("GLINT_RESOURCE_PREFIX", None)
+    os.environ.update(extra_environment or {})
     get_settings.cache_clear()
-    return Deployment(stage=stage, settings=get_settings())
+    return Deployment(stage, get_settings(), dict(extra_environment or {}))

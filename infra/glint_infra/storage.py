@@ -9,11 +9,7 @@ from constructs import Construct
 
 from chalicelib import topology
 from chalicelib.blobs.keys import STAGING_PREFIX
-from glint_infra.suppressions import accept
-
-NO_COST_AT_REST = ("SSE-S3 instead of a customer-managed KMS key: a CMK costs money every "
-                   "month even when idle, and every image byte read would be a KMS call.")
-
+from glint_infra.suppressions import NO_CMK, accept
 
 def image_bucket(scope: Construct, name: str, allowed_origins: list[str]) -> s3.Bucket:
     """The bucket that holds staged uploads (staging/) and verified image data (images/)."""
@@ -47,7 +43,7 @@ def image_bucket(scope: Construct, name: str, allowed_origins: list[str]) -> s3.
                       "CloudTrail S3 data events where an audit trail is required.",
         "CKV_AWS_21": "Versioning is off on purpose: objects are write-once under fresh keys "
                       "and versions would keep deleted images' data (see infra/README.md).",
-        "CKV_AWS_145": NO_COST_AT_REST,
+        "CKV_AWS_145": NO_CMK,
     })
     return bucket
 
@@ -70,4 +66,5 @@ def notify_imports(bucket: s3.Bucket, name: str, queue: sqs.Queue) -> None:
         [{"Event": event, "Queue": queue.queue_arn,
           "Filter": {"S3Key": {"Rules": [{"Name": "prefix", "Value": topology.NOTIFIED_PREFIX}]}}}
          for event in topology.NOTIFIED_EVENTS])
-    bucket.node.add_dependency(queue)
+    bucket.node.default_child.add_resource_dependency(
+        queue.node.find_child("Policy").node.default_child)

@@ -5,6 +5,9 @@ from collections.abc import Mapping
 
 import aws_cdk as cdk
 
+NO_CMK = ("Encrypted with the AWS-managed or AWS-owned key: a customer-managed KMS key bills "
+          "every month even when idle, and every request would be a KMS call.")
+
 
 def accept(resource: cdk.CfnResource, checkov: Mapping[str, str] | None = None,
            cfn_lint: Mapping[str, str] | None = None) -> None:

@@ -10,7 +10,7 @@ from pynamodb.models import Model
 
 from chalicelib import topology
 from chalicelib.config import Settings
-from glint_infra.suppressions import accept
+from glint_infra.suppressions import NO_CMK, accept
 
 Table = dynamodb.CfnTable
 
@@ -46,8 +46,7 @@ def _table(scope: Construct, model: type[Model], settings: Settings) -> Table:
         deletion_protection_enabled=True,
     )
     table.apply_removal_policy(cdk.RemovalPolicy.RETAIN)
-    accept(table, checkov={"CKV_AWS_119": "Encrypted at rest with the AWS-owned key: free and "
-                                          "no KMS request charges, where a CMK bills even idle."})
+    accept(table, checkov={"CKV_AWS_119": NO_CMK})
     return table
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from chalicelib.db import images as image_db
-from chalicelib.domain.image import Location, PendingUpload, Status, transition, utcnow
+from chalicelib.domain.image import Location, PendingUpload, Status
 from chalicelib.domain.uploads import MIB
 from tests.support import call, create_image
 

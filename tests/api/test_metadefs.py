@@ -217,3 +217,17 @@ def test_rendered_namespace_validates_against_its_schema(client):
     listing = call(client, "GET", NS)[1]
     jsonschema.validate(listing, call(client, "GET", "/v2/schemas/metadefs/namespaces")[1])
     assert call(client, "GET", "/v2/schemas/metadefs/nothing")[0] == 404
+
+
+def test_update_accepts_the_namespace_as_shown_and_ignores_its_contents(client):
+    make_namespace(client, "RoundTrip", objects=[{"name": "o"}], tags=[{"name": "t"}],
+                   properties={"p": {"title": "P", "type": "string"}},
+                   resource_type_associations=[{"name": "OS::Glance::Image"}])
+    shown = call(client, "GET", f"{NS}/RoundTrip")[1]
+    body = {k: v for k, v in shown.items() if k not in ("self", "schema", "created_at",
+                                                         "updated_at")}
+    status, updated, _ = call(client, "PUT", f"{NS}/RoundTrip", {**body, "protected": True,
+                                                                 "objects": [{"name": "new"}]})
+    assert status == 200 and updated["protected"] is True
+    after = call(client, "GET", f"{NS}/RoundTrip")[1]
+    assert [o["name"] for o in after["objects"]] == ["o"]

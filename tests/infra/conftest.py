@@ -25,7 +25,8 @@ def synth_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
            if not key.startswith(("GLINT_", "AWS_", "CDK_"))}
     env.update({
         "CDK_OUTDIR": str(work / "cdk.out"),
-        "CDK_CONTEXT_JSON": json.dumps({"stage": STAGE, "bundle": False}),
+        "CDK_CONTEXT_JSON": json.dumps({"stage": STAGE, "bundle": False, "environment": {
+            "GLINT_KEYSTONE_URL": "https://keystone.invalid/v3"}}),
         # No credential or region lookups can leave the machine.
         "AWS_EC2_METADATA_DISABLED": "true", "AWS_ACCESS_KEY_ID": "synth",
         "AWS_SECRET_ACCESS_KEY": "synth", "AWS_DEFAULT_REGION": "us-east-1",

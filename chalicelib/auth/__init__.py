@@ -1,0 +1,1 @@
+"""Sources of caller identity (noauth, Keystone, JWT) behind one `Authenticator` interface."""
