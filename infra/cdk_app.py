@@ -1,6 +1,7 @@
 """CDK entry point: `cdk deploy -c stage=dev` (or `python cdk_app.py` to synth without the CLI)."""
 from __future__ import annotations
 
+import json
 import os
 import sys
 from pathlib import Path
@@ -19,9 +20,12 @@ def main() -> None:
     # itself stays environment-agnostic.
     os.environ.setdefault("AWS_DEFAULT_REGION", os.environ.get("CDK_DEFAULT_REGION", "us-east-1"))
     app = cdk.App()
+    environment = app.node.try_get_context("environment") or {}
     deployment = stage.activate(app.node.try_get_context("stage"),
                                 app.node.try_get_context("resource_prefix"),
-                                app.node.try_get_context("environment"))
+                                # `-c environment='{...}'` arrives as a JSON string.
+                                json.loads(environment) if isinstance(environment, str)
+                                else environment)
     # Imported after activate(): chalicelib reads GLINT_* once, on first use.
     from glint_infra.stack import GlintStack
     GlintStack(app, deployment, source_dir=REPO_ROOT,

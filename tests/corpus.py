@@ -17,6 +17,12 @@ TIB = 1024 ** 4
 HOST_SECRET = b"GLINT-HOST-FILE-SECRET-5f0c2b9e" * 128
 # Recognisable data at the start of the good images, so conversions carry real content.
 PAYLOAD = b"glint-corpus-payload-" * 3000
+# Sample names, for parametrizing tests before the corpus is built.
+GOOD = ["raw", "mbr", "iso", "qcow2", "vhd", "vhdx", "vdi", "vmdk-sparse", "vmdk-stream"]
+HOSTILE = ["qcow2-backing-hostname", "qcow2-backing-file", "qcow2-data-file",
+           "qcow2-unknown-feature", "qcow2-huge", "vmdk-extent-host-path",
+           "vmdk-flat-descriptor", "qcow2-declared-raw", "raw-declared-qcow2",
+           "iso-qcow2-polyglot", "mbr-broken", "qed"]
 
 
 @dataclass(frozen=True)

@@ -28,8 +28,9 @@ def create_image(ctx: RequestContext) -> Response:
 
 @route(bp, "/v2/images")
 def list_images(ctx: RequestContext) -> Response:
-    """One page of images, newest first."""
-    params = dict(bp.current_request.query_params or {})
+    """One page of images: Glance's filters, sort orders and visibility modes."""
+    query_params = bp.current_request.query_params
+    params = {k: query_params.getlist(k) for k in query_params} if query_params else {}
     page = service.list_images(ctx, parse_list_query(params))
     return json_response(render.image_list(page.images, page.next_marker, params))
 

@@ -18,15 +18,19 @@ def image(img: Image) -> dict[str, Any]:
 
 
 def image_list(images: list[Image], next_marker: str | None,
-               query: dict[str, str]) -> dict[str, Any]:
+               query: dict[str, list[str]]) -> dict[str, Any]:
     """A page of images with `first` and, unless last, a `next` that keeps the query."""
-    body: dict[str, Any] = {"images": [image(i) for i in images], "first": "/v2/images",
+    params = {k: v for k, v in query.items() if k != "marker"}
+    body: dict[str, Any] = {"images": [image(i) for i in images],
+                            "first": _with_query("/v2/images", params),
                             "schema": "/v2/schemas/images"}
     if next_marker:
-        params = {k: v for k, v in query.items() if k != "marker"}
-        params["marker"] = next_marker
-        body["next"] = f"/v2/images?{urlencode(params)}"
+        body["next"] = _with_query("/v2/images", {**params, "marker": [next_marker]})
     return body
+
+
+def _with_query(path: str, params: dict[str, list[str]]) -> str:
+    return f"{path}?{urlencode(params, doseq=True)}" if params else path
 
 
 def upload_grant(grant: UploadGrant) -> dict[str, Any]:

@@ -93,7 +93,10 @@ class KeystoneAuthenticator:
             log.error("keystone refused token validation", extra={"status": response.status_code})
             raise ServiceUnavailable(f"Keystone answered {response.status_code} while "
                                      f"validating the token; try again later.")
-        return _json(response).get("token") or {}
+        token_document = _json(response).get("token")
+        if not isinstance(token_document, dict):
+            raise ServiceUnavailable("Keystone answered without a token document.")
+        return token_document
 
     def _check(self, token: str) -> requests.Response:
         return self._call("GET", headers={"X-Auth-Token": self._validator(token),

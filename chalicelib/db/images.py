@@ -2,10 +2,12 @@
 
 Read costs (DynamoDB items read):
 - get: 1.
-- list_page: at most 2 x (limit + 1): one query on the owner GSI and one on the visibility
-  GSI (public), merged newest first; the marker costs 1 more (a get). Never a scan.
-  Images shared with the caller and accepted add a members-GSI query and a batch get,
-  page by page, of at most limit + 1 more.
+- newest_first (every image list; never a scan): one query per source index (owner,
+  visibility, all-images for admins; shares add a members-GSI query plus a batch get of
+  the shared images), read lazily page by page and merged newest first. A page in the
+  default order costs the images examined until it is full: limit + 1 per source when no
+  filter rejects any, more when filters are selective. Another sort order reads every
+  image of its sources (sorting needs them all). A marker costs 1 more read (a get).
 - owned: every live image of the project (one owner-GSI query, paged): for usage only.
 - in_flight: only uploading/importing images (a sparse GSI): for the reaper.
 """
@@ -13,7 +15,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta, timezone
 from dataclasses import replace
 from typing import Any
@@ -22,11 +24,14 @@ from pynamodb.exceptions import DoesNotExist, PutError
 
 from chalicelib.domain.errors import Conflict, NotFound, StaleWrite
 from chalicelib.domain.image import ImportClaim, Image, Location, PendingUpload, Status
+from chalicelib.domain.listing import Source
 from chalicelib.db import members as member_db
 from chalicelib.db.models import (ClaimMap, ImageModel, LocationMap, UploadMap, bound,
                                     image_order_key)
 
 _IN_FLIGHT = (Status.UPLOADING, Status.IMPORTING)
+# The one partition of the all-images index.
+_ALL = "live"
 # Visibilities that put an image in the sparse visibility index.
 _LISTED_VISIBILITIES = ("public", "community")
 
@@ -86,7 +91,7 @@ def save_tombstone(image: Image, keep_seconds: int) -> None:
         StaleWrite: the image changed since it was read.
     """
     item = _to_item(image)
-    item.list_owner = item.list_visibility = None
+    item.list_owner = item.list_visibility = item.list_all = None
     item.expires_at = _utc_after(keep_seconds)
     try:
         item.save()
@@ -96,25 +101,32 @@ def save_tombstone(image: Image, keep_seconds: int) -> None:
         raise
 
 
-def list_page(project_id: str, after: Image | None, limit: int) -> list[Image]:
-    """Newest-first page of a project's own images plus public ones, after `after`.
+def newest_first(sources: Iterable[Source], before: Image | None = None,
+                 page_size: int = 100) -> Iterator[Image]:
+    """Every image in the sources, newest first and each once, strictly older than `before`.
 
-    Returns up to `limit + 1` images, so the caller can tell whether another page follows.
+    Lazy: the caller stops reading when its page is full, so a page costs reads in
+    proportion to the images examined, `page_size` per index request.
     """
-    model = bound(ImageModel)
-    after_key = _sort_key(after) if after else None
-    sources = [_query(model.by_owner, project_id, after_key, limit + 1),
-               _query(model.by_visibility, "public", after_key, limit + 1),
-               _shared_with(project_id, after_key, limit + 1)]
-    page: list[Image] = []
+    before_key = _sort_key(before) if before else None
+    streams = [_stream(source, before_key, page_size) for source in sources]
     seen: set[str] = set()
-    for item in heapq.merge(*sources, key=lambda item: item.sort_key, reverse=True):
-        if item.id not in seen:  # a project's own public image is in both indexes
+    for item in heapq.merge(*streams, key=lambda item: item.sort_key, reverse=True):
+        if item.id not in seen:  # e.g. a project's own public image is in two indexes
             seen.add(item.id)
-            page.append(_to_domain(item))
-        if len(page) > limit:
-            break
-    return page
+            yield _to_domain(item)
+
+
+def _stream(source: Source, before_key: str | None, page_size: int) -> Iterator[Any]:
+    model = bound(ImageModel)
+    if source.kind == "shared":
+        return _shared_with(source.key, source.member_status, before_key, page_size)
+    index, key = {"owner": (model.by_owner, source.key),
+                  "visibility": (model.by_visibility, source.key),
+                  "all": (model.every, _ALL)}[source.kind]
+    condition = ImageModel.sort_key < before_key if before_key else None
+    return index.query(key, range_key_condition=condition, scan_index_forward=False,
+                       page_size=page_size)
 
 
 def owned(project_id: str) -> Iterator[Image]:
@@ -122,16 +134,11 @@ def owned(project_id: str) -> Iterator[Image]:
     return (_to_domain(item) for item in bound(ImageModel).by_owner.query(project_id))
 
 
-def _query(index: Any, hash_value: str, after_key: str | None, limit: int) -> Iterator[Any]:
-    condition = ImageModel.sort_key < after_key if after_key else None
-    return index.query(hash_value, range_key_condition=condition, scan_index_forward=False,
-                       limit=limit)
-
-
-def _shared_with(project_id: str, after_key: str | None, page_size: int) -> Iterator[Any]:
-    # Accepted shares, newest first. The share outlives a visibility change or a delete,
-    # so such images drop out here; reading on until a page is full keeps the merge exact.
-    ids = member_db.accepted_image_ids(project_id, after_key, page_size)
+def _shared_with(project_id: str, status: str, before_key: str | None,
+                 page_size: int) -> Iterator[Any]:
+    # Shares in one member status, newest first. A share outlives a visibility change or a
+    # delete, so such images drop out here; reading on until a page is full keeps it exact.
+    ids = member_db.shared_image_ids(project_id, status, before_key, page_size)
     while chunk := list(itertools.islice(ids, page_size)):
         found = {item.id: item for item in
                  bound(ImageModel).batch_get(chunk, consistent_read=True)}
@@ -186,6 +193,7 @@ def _to_item(image: Image) -> ImageModel:
         updated_at=image.updated_at, sort_key=_sort_key(image), list_owner=image.owner,
         list_visibility=image.visibility if image.visibility in _LISTED_VISIBILITIES else None,
         in_flight=str(image.status) if image.status in _IN_FLIGHT else None,
+        list_all=_ALL,
         **version,
     )
 

@@ -4,7 +4,7 @@ The GSI's range key is `<status>#<image order key>`, so "images shared with me a
 accepted" is one newest-first query whose pages line up with the image lists' pages.
 
 Read costs (DynamoDB items read): find/get 1; list_for_image and count the image's
-members (at most the member quota); accepted_image_ids what the caller consumes, in pages.
+members (at most the member quota); shared_image_ids what the caller consumes, in pages.
 """
 from __future__ import annotations
 
@@ -99,11 +99,12 @@ def remove(member: Member) -> None:
         raise
 
 
-def accepted_image_ids(member_id: str, before: str | None, page_size: int) -> Iterator[str]:
-    """Ids of images shared with `member_id` and accepted, newest first, strictly older
-    than the image order key `before`; read lazily, `page_size` index items per request."""
+def shared_image_ids(member_id: str, status: str, before: str | None,
+                     page_size: int) -> Iterator[str]:
+    """Ids of images shared with `member_id` whose membership is in `status`, newest first,
+    strictly older than the image order key `before`; read lazily, `page_size` per request."""
     model = bound(MemberModel)
-    prefix = f"{MemberStatus.ACCEPTED}#"
+    prefix = f"{MemberStatus(status)}#"
     # A key condition takes one operator: `between` is inclusive, so drop `before` itself.
     condition = (MemberModel.listing.between(prefix, prefix + before) if before
                  else MemberModel.listing.startswith(prefix))

@@ -63,6 +63,18 @@ class VisibilityIndex(GlobalSecondaryIndex):
     sort_key = UnicodeAttribute(range_key=True)
 
 
+class AllIndex(GlobalSecondaryIndex):
+    """Every live image, newest first: the admin's list. One partition, so it suits catalogs
+    of up to millions of images; deleted images drop out (sparse)."""
+
+    class Meta:
+        index_name = "all"
+        projection = AllProjection()
+
+    list_all = UnicodeAttribute(hash_key=True)
+    sort_key = UnicodeAttribute(range_key=True)
+
+
 class InFlightIndex(GlobalSecondaryIndex):
     """Images mid-upload or mid-import, oldest change first: what the reaper watches.
     Sparse: only `uploading`/`importing` images carry `in_flight`."""
@@ -111,12 +123,14 @@ class ImageModel(Model):
     list_owner = UnicodeAttribute(null=True)
     list_visibility = UnicodeAttribute(null=True)
     in_flight = UnicodeAttribute(null=True)
+    list_all = UnicodeAttribute(null=True)
     expires_at = TTLAttribute(null=True)
     version = VersionAttribute()
 
     by_owner = OwnerIndex()
     by_visibility = VisibilityIndex()
     in_flight_index = InFlightIndex()
+    every = AllIndex()
 
 
 class MemberIndex(GlobalSecondaryIndex):

@@ -115,7 +115,8 @@ def _stream(target: Target, policy: FetchPolicy, transport: Transport) -> Iterat
 def _body(response: http.client.HTTPResponse, max_bytes: int) -> Iterator[bytes]:
     if response.status != 200:
         raise FetchFailed(f"The import source answered {response.status} {response.reason}.")
-    if response.length is not None and response.length > max_bytes:  # Content-Length
+    declared = response.length  # Content-Length; None when chunked or absent
+    if declared is not None and declared > max_bytes:
         raise _too_large(max_bytes)
     size = 0
     # One byte past the cap is enough to know the body is too large.
@@ -124,6 +125,10 @@ def _body(response: http.client.HTTPResponse, max_bytes: int) -> Iterator[bytes]
         if size > max_bytes:
             raise _too_large(max_bytes)
         yield chunk
+    # http.client's read(amt) ends quietly when the peer closes early; a short body is no body.
+    if declared is not None and size != declared:
+        raise FetchFailed(f"The import source closed the connection after {size} of "
+                          f"{declared} bytes.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,9 +166,12 @@ def _exchange(target: Target, deadline: _Deadline,
         connection.connect()
         connection.request("GET", target.request_path, headers=_HEADERS)
         yield connection.getresponse()
-    except (OSError, http.client.HTTPException) as exc:
+    except (OSError, http.client.HTTPException, FetchFailed) as exc:
+        # Once the watchdog has cut the connection, whatever broke next broke because of it.
         if watchdog.fired.is_set() or isinstance(exc, TimeoutError):
             raise deadline.expired() from exc
+        if isinstance(exc, FetchFailed):
+            raise
         raise FetchFailed(f"Could not download from {target.host}: {exc}") from exc
     finally:
         watchdog.cancel()
@@ -223,7 +231,7 @@ class _Watchdog:
         self._timer.cancel()
 
     def _fire(self) -> None:
-        return
+        self.fired.set()
         sock = self._connection.sock
         if sock is None:
             return

@@ -62,7 +62,9 @@ class StreamInspector:
         for name, inspector in list(self._live.items()):
             try:
                 inspector.eat_chunk(chunk)
-            except Exception as exc:  # noqa: BLE001 - hostile input: any parser error means "not this format"
+            # Hostile input can break a parser anywhere (struct, index, format errors):
+            # for that inspector it means "not this format", as in oslo's InspectWrapper.
+            except Exception as exc:  # noqa: BLE001
                 self._drop(name, exc)
 
     def verdict(self) -> Inspection:

@@ -1,6 +1,7 @@
 """Image use cases: each calls policy, db, blobs and events in order, top to bottom."""
 from __future__ import annotations
 
+import itertools
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -10,7 +11,7 @@ from chalicelib.blobs import keys, objects
 from chalicelib.config import get_settings
 from chalicelib.db import images as image_db
 from chalicelib.db import members as member_db
-from chalicelib.domain import create, patch, policy
+from chalicelib.domain import create, listing, patch, policy
 from chalicelib.domain.context import RequestContext
 from chalicelib.domain.errors import Forbidden, Invalid, NotFound
 from chalicelib.domain.image import Image, Status, transition, utcnow
@@ -54,23 +55,39 @@ def _member_status(ctx: RequestContext, image: Image) -> str | None:
 
 
 def list_images(ctx: RequestContext, query: ListQuery) -> Page:
-    """The caller's images and public ones, newest first, one page at a time.
+    """`GET /v2/images`: the images this caller may see that pass the query's filters, in
+    its order, one page at a time (read costs: db.images.newest_first).
 
     Raises:
         Invalid: the marker names no image the caller can see (Glance answers 400).
     """
-    after = None
+    marker = None
     if query.marker:
         try:
-            after = get_image(ctx, query.marker)
+            marker = get_image(ctx, query.marker)
         except NotFound as exc:
             raise Invalid(f"Invalid marker. Image {query.marker} could not be found.") from exc
     if query.limit == 0:
         return Page([], None)
-    found = image_db.list_page(ctx.project_id, after, query.limit)
-    more = len(found) > query.limit
-    page = found[:query.limit]
-    return Page(page, page[-1].id if more else None)
+    sources = listing.sources(ctx, query)
+    if query.newest_first:  # the indexes' own order: stream, stop when the page is full
+        found = itertools.islice((i for i in image_db.newest_first(sources, before=marker)
+                                  if listing.matches(i, query)), query.limit + 1)
+        return _page(list(found), query.limit)
+    everything = listing.ordered((i for i in image_db.newest_first(sources)
+                                  if listing.matches(i, query)), query.sort)
+    start = 0
+    if marker is not None:
+        ids = [i.id for i in everything]
+        if marker.id not in ids:
+            raise Invalid(f"Invalid marker. Image {marker.id} is not in this list.")
+        start = ids.index(marker.id) + 1
+    return _page(everything[start:start + query.limit + 1], query.limit)
+
+
+def _page(found: list[Image], limit: int) -> Page:
+    page = found[:limit]
+    return Page(page, page[-1].id if len(found) > limit else None)
 
 
 def update_image(ctx: RequestContext, image_id: str, content_type: str, body: Any) -> Image:

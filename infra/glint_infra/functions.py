@@ -1,4 +1,4 @@
-"""The Chalice app (API + worker) through chalice.cdk, each function on a role of its own."""
+"""The Chalice app (API + functions) through chalice.cdk, each function on its own role."""
 from __future__ import annotations
 
 import tempfile
@@ -27,8 +27,8 @@ WORKER_FUNCTION = "ImportWorker"
 DEAD_LETTERS_FUNCTION = "ImportDeadLetters"
 REAPER_FUNCTION = "ImportReaper"
 METADEFS_LOADER_FUNCTION = "MetadefsLoader"
-FUNCTIONS = (API_FUNCTION, AUTHORIZER_FUNCTION, WORKER_FUNCTION, DEAD_LETTERS_FUNCTION, REAPER_FUNCTION,
-             METADEFS_LOADER_FUNCTION)
+FUNCTIONS = (API_FUNCTION, AUTHORIZER_FUNCTION, WORKER_FUNCTION, DEAD_LETTERS_FUNCTION,
+             REAPER_FUNCTION, METADEFS_LOADER_FUNCTION)
 LOG_RETENTION = logs.RetentionDays.ONE_MONTH
 FUNCTION_FINDINGS = {
     "CKV_AWS_115": "No reserved concurrency: reserving takes capacity from the account's pool "

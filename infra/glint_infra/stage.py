@@ -5,17 +5,14 @@ import os
 import re
 from dataclasses import dataclass, field
 
+from chalicelib import topology
 from chalicelib.config import Settings, get_settings
 
-# GLINT_* variables that name resources; the stack sets them on every function, so the code
-# in Lambda reads exactly the names this stack created (whatever the deployer's shell had).
-_NAME_VARIABLES = {
-    "GLINT_BUCKET": "bucket",
-    "GLINT_IMAGES_TABLE": "images_table",
-    "GLINT_IMPORT_QUEUE": "import_queue",
-    "GLINT_EVENT_BUS": "event_bus",
-    "GLINT_EVENT_SOURCE": "event_source",
-}
+# GLINT_* variables that name resources (config.py spells them GLINT_<FIELD>); the stack sets
+# them on every function, so the code in Lambda reads exactly the names this stack created.
+_NAME_VARIABLES = {f"GLINT_{name.upper()}": name for name in (
+    "bucket", "import_queue", "event_bus", "event_source",
+    *(model.Meta.settings_field for model in topology.TABLE_MODELS))}
 _STAGE_NAME = re.compile(r"^[a-z][a-z0-9-]{0,20}$")
 
 
@@ -34,7 +31,7 @@ class Deployment:
 
     def lambda_environment(self) -> dict[str, str]:
         """The GLINT_* variables every function gets."""
-        names = {var: getattr(self.settings, field) for var, field in _NAME_VARIABLES.items()}
+        names = {var: getattr(self.settings, name) for var, name in _NAME_VARIABLES.items()}
         return {**self.extra_environment, "GLINT_STAGE": self.stage, **names}
 
 

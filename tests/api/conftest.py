@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from chalicelib.config import get_settings
+from chalicelib import aws
+from tests.support import override_settings
 
 
 @pytest.fixture()
@@ -21,10 +22,6 @@ def published(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, dict[str, Any]
 @pytest.fixture()
 def glint_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., None]]:
     """Set GLINT_* variables for the rest of the test; settings are re-read, then restored."""
-    def setenv(**variables: str) -> None:
-        for name, value in variables.items():
-            monkeypatch.setenv(name, value)
-        get_settings.cache_clear()
-    yield setenv
+    yield lambda **variables: override_settings(monkeypatch, **variables)
     monkeypatch.undo()
-    get_settings.cache_clear()
+    aws.reset()

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from chalicelib.api.authorizer import GatewayUnauthorized
+from chalicelib.config import get_settings
 from chalicelib.domain.errors import ServiceUnavailable
 from tests.auth_fixtures import (AUDIENCE, ISSUER, SERVICE_PASSWORD, closed_port_url,  # noqa: F401
                                  issuer, keystone)
@@ -26,15 +27,22 @@ def _create(client, **headers: str):
     return response.status_code, json.loads(response.body), response.headers
 
 
+def _use(glint_env, **variables: str) -> None:
+    """Switch settings now: the client overlays the local stage's GLINT_STAGE/GLINT_AUTH on
+    os.environ during each request, so settings first read there would be local noauth."""
+    glint_env(**variables)
+    get_settings()
+
+
 def _keystone_env(glint_env, url: str) -> None:
-    glint_env(GLINT_AUTH="keystone", GLINT_KEYSTONE_URL=f"{url}/v3",
-              GLINT_KEYSTONE_USERNAME="glint", GLINT_KEYSTONE_PASSWORD=SERVICE_PASSWORD,
-              GLINT_AUTH_TIMEOUT_SECONDS="2")
+    _use(glint_env, GLINT_AUTH="keystone", GLINT_KEYSTONE_URL=f"{url}/v3",
+         GLINT_KEYSTONE_USERNAME="glint", GLINT_KEYSTONE_PASSWORD=SERVICE_PASSWORD,
+         GLINT_AUTH_TIMEOUT_SECONDS="2")
 
 
 def _jwt_env(glint_env, jwks_url: str) -> None:
-    glint_env(GLINT_AUTH="jwt", GLINT_JWT_ISSUER=ISSUER, GLINT_JWT_AUDIENCE=AUDIENCE,
-              GLINT_JWT_JWKS_URL=jwks_url)
+    _use(glint_env, GLINT_AUTH="jwt", GLINT_JWT_ISSUER=ISSUER, GLINT_JWT_AUDIENCE=AUDIENCE,
+         GLINT_JWT_JWKS_URL=jwks_url)
 
 
 def _authorize(client, token: str) -> dict:
@@ -65,7 +73,7 @@ def test_local_malformed_dev_token_is_401_with_json_body_and_challenge(client):
 
 
 def test_dev_token_is_never_accepted_outside_the_local_stage(client, glint_env):
-    glint_env(GLINT_STAGE="dev", GLINT_AUTH="noauth")
+    _use(glint_env, GLINT_STAGE="dev", GLINT_AUTH="noauth")
     status, body, _ = _create(client, **{"X-Auth-Token": "alice:p1:admin"})
     # The configuration is refused (a logged server error), never served.
     assert status == 500 and "p1" not in json.dumps(body)

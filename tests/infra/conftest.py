@@ -13,6 +13,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 STAGE = "ci"
+# jsii warns on every start that the machine's Node 20 is past its end of life; it still works.
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
 pytest.importorskip("aws_cdk", reason="aws-cdk-lib is not installed (requirements-dev.txt)")
 
@@ -22,7 +24,7 @@ def synth_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """cdk.out of `-c stage=ci -c bundle=false`: no Lambda wheels fetched, nothing deployed."""
     work = tmp_path_factory.mktemp("cdk")
     env = {key: value for key, value in os.environ.items()
-           if not key.startswith(("GLINT_", "AWS_", "CDK_"))}
+           if not key.startswith(("GLINT_", "AWS_", "CDK_"))}  # a fresh shell's, not the suite's
     env.update({
         "CDK_OUTDIR": str(work / "cdk.out"),
         "CDK_CONTEXT_JSON": json.dumps({"stage": STAGE, "bundle": False, "environment": {

@@ -143,14 +143,18 @@ def test_worker_consumes_the_import_queue_with_topology_timeout(template: Templa
 
 
 def test_functions_get_stage_names_and_tracing(template_json: dict[str, Any]) -> None:
-    functions = [r for r in template_json["Resources"].values()
-                 if r["Type"] == "AWS::Serverless::Function"]
+    resources = template_json["Resources"].values()
+    functions = [r for r in resources if r["Type"] == "AWS::Serverless::Function"]
+    tables = {r["Properties"]["TableName"] for r in resources if r["Type"] == "AWS::DynamoDB::Table"}
     assert functions
     for function in functions:
         variables = function["Properties"]["Environment"]["Variables"]
         assert variables["GLINT_STAGE"] == "ci"
         assert variables["GLINT_BUCKET"] == "glint-ci-images"
         assert variables["GLINT_IMPORT_QUEUE"] == "glint-ci-imports"
+        for model in topology.TABLE_MODELS:
+            field = model.Meta.settings_field
+            assert variables[f"GLINT_{field.upper()}"] in tables, field
         assert function["Properties"]["Tracing"] == "Active"
 
 

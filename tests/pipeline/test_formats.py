@@ -12,9 +12,8 @@ import requests
 from chalicelib import aws
 from chalicelib.config import get_settings
 from chalicelib.db import images as image_db
-from tests.corpus import HOST_SECRET, Sample, qemu_driver
+from tests.corpus import GOOD, HOSTILE, HOST_SECRET, Sample, qemu_driver
 from tests.support import call, create_image, deliver, drain
-from tests.unit.test_inspect import GOOD, HOSTILE
 
 
 def _import(client, env, sample: Sample) -> dict:

@@ -79,6 +79,14 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self._drip(b"x" * 60)
 
+    def _trickle_until_close(self, _arg: str) -> None:
+        # No length: the body ends when the connection does, so a cut looks like an end.
+        self.send_response(200)
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self._drip(b"x" * 60)
+        self.close_connection = True
+
     def _trickle_headers(self, _arg: str) -> None:
         self.wfile.write(b"HTTP/1.1 200 OK\r\n")
         self._drip(b"X-Slow: " + b"y" * 40 + b"\r\nContent-Length: 2\r\n\r\nok")
@@ -260,7 +268,7 @@ def test_https_to_http_redirect_is_refused(tls_origin, http_port):
     assert tls_origin.calls == [("127.0.0.1", tls_origin.port)]
 
 
-@pytest.mark.parametrize("path", ["/trickle/", "/trickle-headers/"])
+@pytest.mark.parametrize("path", ["/trickle/", "/trickle-until-close/", "/trickle-headers/"])
 def test_a_trickling_server_hits_the_deadline(origin, path):
     # Each byte comes well within any socket timeout; only the overall deadline stops it.
     with pytest.raises(FetchFailed, match="within 0.5 seconds"):

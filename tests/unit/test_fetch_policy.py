@@ -254,3 +254,14 @@ def test_connection_falls_back_to_the_next_checked_address():
     assert b"".join(fetched) == b"x"
     assert calls == [("8.8.8.8", 80)] and net.calls == [("8.8.4.4", 80)]
     net.close()
+
+
+@pytest.mark.parametrize("response,message", [
+    (b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n0123456789", "after 10 of 100 bytes"),
+    (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\na\r\n0123456789\r\n",
+     "IncompleteRead"),
+])
+def test_a_body_cut_short_fails(response, message, net):
+    net.responses = [response]
+    with pytest.raises(FetchFailed, match=message):
+        list(fetch("http://public.test/", FetchPolicy(), transport(net)))

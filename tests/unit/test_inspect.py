@@ -9,12 +9,7 @@ import pytest
 from chalicelib.domain.errors import ImageRejected
 from chalicelib.pipeline.hashing import digest
 from chalicelib.pipeline.inspect import StreamInspector, inspect
-from tests.corpus import TIB, Sample
-
-GOOD = ["raw", "mbr", "iso", "qcow2", "vhd", "vhdx", "vdi", "vmdk-sparse", "vmdk-stream"]
-HOSTILE = ["qcow2-backing-hostname", "qcow2-backing-file", "qcow2-data-file", "qcow2-unknown-feature", "qcow2-huge",
-           "vmdk-extent-host-path", "vmdk-flat-descriptor", "qcow2-declared-raw",
-           "raw-declared-qcow2", "iso-qcow2-polyglot", "mbr-broken", "qed"]
+from tests.corpus import GOOD, HOSTILE, TIB, Sample
 
 
 def _chunks(path: Path, size: int) -> list[bytes]:
