@@ -32,7 +32,8 @@ def status_for(exc: GlintError) -> int:
 
 
 def error_response(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
-    """A JSON error body: `{"code": 404, "title": "Not Found", "message": "..."}`."""
-    body = {"code": status, "title": HTTPStatus(status).phrase, "message": message}
+    """`{"error": {"code": 404, "title": "Not Found", "message": "..."}}`: glanceclient and
+    openstacksdk both read `message` from each top-level value of an error body."""
+    body = {"error": {"code": status, "title": HTTPStatus(status).phrase, "message": message}}
     return Response(body=json.dumps(body), status_code=status,
                     headers={"Content-Type": "application/json", **(headers or {})})

@@ -2,12 +2,11 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import unquote
 
 from chalice import Blueprint, Response
 
 from chalicelib.api import metadefs_render as render
-from chalicelib.api.routing import base_url, json_body, json_response, route
+from chalicelib.api.routing import base_url, json_body, json_response, no_content, route
 from chalicelib.db import metadefs as db
 from chalicelib.domain.context import RequestContext
 from chalicelib.domain.errors import Invalid
@@ -20,18 +19,6 @@ NAMESPACE = "/v2/metadefs/namespaces/{namespace}"
 # The identity the one-off loader function acts as: it is run by operators, never by users.
 _LOADER_CONTEXT = RequestContext(project_id="admin", user_id="metadefs-loader",
                                  roles=frozenset({"admin"}), request_id="metadefs-loader")
-
-
-def path_name(raw: str) -> str:
-    """A name from the path. API Gateway decodes path parameters; Chalice's local server does
-    not, so decode here (a no-op on already decoded names without `%`)."""
-    return unquote(raw)
-
-
-def no_content() -> Response:
-    """204 with no body and no JSON content type: python-glanceclient parses any body labelled
-    JSON, and Chalice labels an empty one so by default."""
-    return Response(body="", status_code=204, headers={"Content-Type": "text/plain"})
 
 
 def query_params() -> dict[str, str]:
@@ -61,20 +48,20 @@ def show_namespace(ctx: RequestContext, namespace: str) -> Response:
     """A namespace with its contents; `?resource_type=` applies that type's prefix."""
     resource_type = query_params().get("resource_type") or None
     return json_response(render.contents(
-        service.get_namespace(ctx, path_name(namespace), resource_type)))
+        service.get_namespace(ctx, namespace, resource_type)))
 
 
 @route(bp, NAMESPACE, methods=("PUT",))
 def update_namespace(ctx: RequestContext, namespace: str) -> Response:
     """200 with the new header."""
-    updated = service.update_namespace(ctx, path_name(namespace), json_body(bp))
+    updated = service.update_namespace(ctx, namespace, json_body(bp))
     return json_response(render.namespace(updated))
 
 
 @route(bp, NAMESPACE, methods=("DELETE",))
 def delete_namespace(ctx: RequestContext, namespace: str) -> Response:
     """204; everything in the namespace goes with it."""
-    service.delete_namespace(ctx, path_name(namespace))
+    service.delete_namespace(ctx, namespace)
     return no_content()
 
 
@@ -87,21 +74,21 @@ def list_resource_types(ctx: RequestContext) -> Response:
 @route(bp, f"{NAMESPACE}/resource_types")
 def list_associations(ctx: RequestContext, namespace: str) -> Response:
     """The namespace's resource type associations."""
-    page = service.list_children(ctx, path_name(namespace), db.ASSOCIATIONS)
+    page = service.list_children(ctx, namespace, db.ASSOCIATIONS)
     return json_response(render.association_list(page))
 
 
 @route(bp, f"{NAMESPACE}/resource_types", methods=("POST",))
 def create_association(ctx: RequestContext, namespace: str) -> Response:
     """201 with the association."""
-    association = service.create_association(ctx, path_name(namespace), json_body(bp))
+    association = service.create_association(ctx, namespace, json_body(bp))
     return json_response(render.association(association), status=201)
 
 
 @route(bp, f"{NAMESPACE}/resource_types/{{name}}", methods=("DELETE",))
 def delete_association(ctx: RequestContext, namespace: str, name: str) -> Response:
     """204."""
-    service.delete_child(ctx, path_name(namespace), db.ASSOCIATIONS, path_name(name))
+    service.delete_child(ctx, namespace, db.ASSOCIATIONS, name)
     return no_content()
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 from chalice import Blueprint, Response
 
 from chalicelib.api import metadefs_render as render
-from chalicelib.api.metadefs import NAMESPACE, no_content, path_name
-from chalicelib.api.routing import json_body, json_response, route
+from chalicelib.api.metadefs import NAMESPACE
+from chalicelib.api.routing import json_body, json_response, no_content, route
 from chalicelib.db import metadefs as db
 from chalicelib.domain.context import RequestContext
 from chalicelib.domain.metadefs_query import parse_child_query
@@ -21,12 +21,12 @@ def _params() -> dict[str, str]:
 
 
 def _delete_all(ctx: RequestContext, namespace: str, kind: db.Kind) -> Response:
-    service.delete_all(ctx, path_name(namespace), kind)
+    service.delete_all(ctx, namespace, kind)
     return no_content()
 
 
 def _delete_one(ctx: RequestContext, namespace: str, kind: db.Kind, name: str) -> Response:
-    service.delete_child(ctx, path_name(namespace), kind, path_name(name))
+    service.delete_child(ctx, namespace, kind, name)
     return no_content()
 
 
@@ -35,7 +35,7 @@ def _delete_one(ctx: RequestContext, namespace: str, kind: db.Kind, name: str) -
 @route(bp, OBJECTS)
 def list_objects(ctx: RequestContext, namespace: str) -> Response:
     """The namespace's objects (limit, marker, sort_key, sort_dir)."""
-    name, params = path_name(namespace), _params()
+    name, params = namespace, _params()
     page = service.list_children(ctx, name, db.OBJECTS, parse_child_query(params))
     return json_response(render.object_list(name, page, params))
 
@@ -43,7 +43,7 @@ def list_objects(ctx: RequestContext, namespace: str) -> Response:
 @route(bp, OBJECTS, methods=("POST",))
 def create_object(ctx: RequestContext, namespace: str) -> Response:
     """201 with the object."""
-    name = path_name(namespace)
+    name = namespace
     obj = service.create_object(ctx, name, json_body(bp))
     return json_response(render.metadef_object(name, obj), status=201)
 
@@ -57,16 +57,16 @@ def delete_objects(ctx: RequestContext, namespace: str) -> Response:
 @route(bp, f"{OBJECTS}/{{name}}")
 def show_object(ctx: RequestContext, namespace: str, name: str) -> Response:
     """One object."""
-    ns = path_name(namespace)
+    ns = namespace
     return json_response(render.metadef_object(
-        ns, service.get_child(ctx, ns, db.OBJECTS, path_name(name))))
+        ns, service.get_child(ctx, ns, db.OBJECTS, name)))
 
 
 @route(bp, f"{OBJECTS}/{{name}}", methods=("PUT",))
 def update_object(ctx: RequestContext, namespace: str, name: str) -> Response:
     """200 with the object as replaced."""
-    ns = path_name(namespace)
-    obj = service.update_object(ctx, ns, path_name(name), json_body(bp))
+    ns = namespace
+    obj = service.update_object(ctx, ns, name, json_body(bp))
     return json_response(render.metadef_object(ns, obj))
 
 
@@ -82,13 +82,13 @@ def delete_object(ctx: RequestContext, namespace: str, name: str) -> Response:
 def list_properties(ctx: RequestContext, namespace: str) -> Response:
     """The namespace's properties, as a map from name to definition."""
     return json_response(render.property_map(
-        service.list_children(ctx, path_name(namespace), db.PROPERTIES)))
+        service.list_children(ctx, namespace, db.PROPERTIES)))
 
 
 @route(bp, PROPERTIES, methods=("POST",))
 def create_property(ctx: RequestContext, namespace: str) -> Response:
     """201 with the property definition."""
-    prop = service.create_property(ctx, path_name(namespace), json_body(bp))
+    prop = service.create_property(ctx, namespace, json_body(bp))
     return json_response(render.metadef_property(prop), status=201)
 
 
@@ -101,7 +101,7 @@ def delete_properties(ctx: RequestContext, namespace: str) -> Response:
 @route(bp, f"{PROPERTIES}/{{name}}")
 def show_property(ctx: RequestContext, namespace: str, name: str) -> Response:
     """One property; with `?resource_type=`, `name` carries that type's prefix."""
-    prop = service.get_property(ctx, path_name(namespace), path_name(name),
+    prop = service.get_property(ctx, namespace, name,
                                 _params().get("resource_type") or None)
     return json_response(render.metadef_property(prop))
 
@@ -109,7 +109,7 @@ def show_property(ctx: RequestContext, namespace: str, name: str) -> Response:
 @route(bp, f"{PROPERTIES}/{{name}}", methods=("PUT",))
 def update_property(ctx: RequestContext, namespace: str, name: str) -> Response:
     """200 with the definition as replaced."""
-    prop = service.update_property(ctx, path_name(namespace), path_name(name), json_body(bp))
+    prop = service.update_property(ctx, namespace, name, json_body(bp))
     return json_response(render.metadef_property(prop))
 
 
@@ -124,7 +124,7 @@ def delete_property(ctx: RequestContext, namespace: str, name: str) -> Response:
 @route(bp, TAGS)
 def list_tags(ctx: RequestContext, namespace: str) -> Response:
     """The namespace's tags (limit, marker, sort_key, sort_dir)."""
-    name, params = path_name(namespace), _params()
+    name, params = namespace, _params()
     page = service.list_children(ctx, name, db.TAGS, parse_child_query(params))
     return json_response(render.tag_list(name, page, params))
 
@@ -133,7 +133,7 @@ def list_tags(ctx: RequestContext, namespace: str) -> Response:
 def create_tags(ctx: RequestContext, namespace: str) -> Response:
     """201; the tags replace the namespace's unless `X-Openstack-Append: True`."""
     append = bp.current_request.headers.get("x-openstack-append", "").strip().lower() in _TRUE
-    tags = service.create_tags(ctx, path_name(namespace), json_body(bp), append)
+    tags = service.create_tags(ctx, namespace, json_body(bp), append)
     return json_response(render.created_tags(tags), status=201)
 
 
@@ -147,20 +147,20 @@ def delete_tags(ctx: RequestContext, namespace: str) -> Response:
 def show_tag(ctx: RequestContext, namespace: str, name: str) -> Response:
     """One tag."""
     return json_response(render.tag(
-        service.get_child(ctx, path_name(namespace), db.TAGS, path_name(name))))
+        service.get_child(ctx, namespace, db.TAGS, name)))
 
 
 @route(bp, f"{TAGS}/{{name}}", methods=("POST",))
 def create_tag(ctx: RequestContext, namespace: str, name: str) -> Response:
     """201 with the tag (no request body)."""
     return json_response(render.tag(
-        service.create_tag(ctx, path_name(namespace), path_name(name))), status=201)
+        service.create_tag(ctx, namespace, name)), status=201)
 
 
 @route(bp, f"{TAGS}/{{name}}", methods=("PUT",))
 def update_tag(ctx: RequestContext, namespace: str, name: str) -> Response:
     """200 with the renamed tag."""
-    tag = service.update_tag(ctx, path_name(namespace), path_name(name), json_body(bp))
+    tag = service.update_tag(ctx, namespace, name, json_body(bp))
     return json_response(render.tag(tag))
 
 

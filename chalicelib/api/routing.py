@@ -4,6 +4,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+from urllib.parse import unquote
 from collections.abc import Callable
 from typing import Any
 
@@ -29,7 +30,10 @@ def route(bp: Blueprint, path: str, methods: tuple[str, ...] = ("GET",)) -> Call
             request = bp.current_request
             try:
                 ctx = identity.context_for(request.headers, request.context.get("authorizer"))
-                response = view(ctx, **params)
+                # API Gateway and Chalice's local server both pass path parameters still
+                # percent-encoded (aws/chalice#511); Glance's router decodes them. In a
+                # path '+' is a literal plus, hence unquote, not unquote_plus.
+                response = view(ctx, **{k: unquote(v) for k, v in params.items()})
                 response.headers.setdefault("x-openstack-request-id", ctx.request_id)
                 return response
             except GlintError as exc:
@@ -79,8 +83,9 @@ def json_response(body: Any, status: int = 200, headers: dict[str, str] | None =
 
 
 def no_content() -> Response:
-    """204, no body."""
-    return Response(body="", status_code=204)
+    """204 with no body, not labelled JSON: python-glanceclient parses any body labelled
+    JSON, and Chalice labels an empty one so by default."""
+    return Response(body="", status_code=204, headers={"Content-Type": "text/plain"})
 
 
 def base_url(bp: Blueprint) -> str:

@@ -1,7 +1,6 @@
 """Image tags: add and remove one tag."""
 from __future__ import annotations
 
-from urllib.parse import unquote
 
 from chalice import Blueprint, Response
 
@@ -16,19 +15,12 @@ PATH = "/v2/images/{image_id}/tags/{tag}"
 @route(bp, PATH, methods=("PUT",))
 def add_tag(ctx: RequestContext, image_id: str, tag: str) -> Response:
     """204, whether or not the image already had the tag."""
-    service.add_tag(ctx, image_id, _tag(tag))
+    service.add_tag(ctx, image_id, tag)
     return no_content()
 
 
 @route(bp, PATH, methods=("DELETE",))
 def remove_tag(ctx: RequestContext, image_id: str, tag: str) -> Response:
     """204; 404 when the image has no such tag."""
-    service.remove_tag(ctx, image_id, _tag(tag))
+    service.remove_tag(ctx, image_id, tag)
     return no_content()
-
-
-def _tag(raw: str) -> str:
-    # Chalice hands path parameters over still percent-encoded (aws/chalice#511); clients
-    # quote tags (spaces, slashes, non-ASCII), and Glance's router decodes them. In a path,
-    # '+' is a literal plus, so plain unquote.
-    return unquote(raw)

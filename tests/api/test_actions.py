@@ -47,7 +47,7 @@ def test_actions_on_an_image_in_another_status_are_403(client):
     image = create_image(client, project="p1")  # queued
     for name in ("deactivate", "reactivate"):
         status, body, _ = action(client, image["id"], name)
-        assert status == 403 and "Not allowed to" in body["message"]
+        assert status == 403 and "Not allowed to" in body["error"]["message"]
     assert image_db.get(image["id"]).status == "queued"
 
 

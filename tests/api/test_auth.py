@@ -67,8 +67,8 @@ def test_local_noauth_headers_still_work(client):
 def test_local_malformed_dev_token_is_401_with_json_body_and_challenge(client):
     status, body, headers = _create(client, **{"X-Auth-Token": "alice::member"})
     assert status == 401
-    assert body["code"] == 401 and body["title"] == "Unauthorized"
-    assert "user:project:role1,role2" in body["message"]
+    assert body["error"]["code"] == 401 and body["error"]["title"] == "Unauthorized"
+    assert "user:project:role1,role2" in body["error"]["message"]
     assert headers["WWW-Authenticate"] == 'Token realm="glint-local"'
 
 
@@ -97,7 +97,7 @@ def test_keystone_mode_missing_bad_and_valid_tokens(client, glint_env, keystone)
     challenge = f'Keystone uri="{keystone.url}/v3"'
     for headers in ({}, {"X-Auth-Token": "bad"}, {"X-Project-Id": "admin", "X-Roles": "admin"}):
         status, body, response_headers = _create(client, **headers)
-        assert status == 401 and body["code"] == 401, headers
+        assert status == 401 and body["error"]["code"] == 401, headers
         assert response_headers["WWW-Authenticate"] == challenge
     status, image, _ = _create(client, **{"X-Auth-Token": "good"})
     assert status == 201 and image["owner"] == "p1"
@@ -106,7 +106,7 @@ def test_keystone_mode_missing_bad_and_valid_tokens(client, glint_env, keystone)
 def test_keystone_down_is_503_json_never_500(client, glint_env):
     _keystone_env(glint_env, closed_port_url())
     status, body, _ = _create(client, **{"X-Auth-Token": "good"})
-    assert status == 503 and body["title"] == "Service Unavailable"
+    assert status == 503 and body["error"]["title"] == "Service Unavailable"
 
 
 def test_keystone_authorizer_allows_with_context_and_rejects_bad_tokens(client, glint_env,
@@ -136,7 +136,7 @@ def test_jwt_mode_missing_bad_and_valid_tokens(client, glint_env, issuer):
     status, body, headers = _create(client)
     assert status == 401 and headers["WWW-Authenticate"] == 'Bearer realm="glint"'
     status, body, headers = _create(client, Authorization=f"Bearer {issuer.token(aud='other')}")
-    assert status == 401 and "audience" in body["message"].lower()
+    assert status == 401 and "audience" in body["error"]["message"].lower()
     assert headers["WWW-Authenticate"] == 'Bearer realm="glint", error="invalid_token"'
     status, image, _ = _create(client, Authorization=f"Bearer {issuer.token(project_id='p4')}")
     assert status == 201 and image["owner"] == "p4"

@@ -23,7 +23,7 @@ def test_create_image_with_chosen_id_twice_is_409(client):
     image_id = "8c8e5c0e-6b4d-4d0a-9b0c-0f3b7a9f1c11"
     assert call(client, "POST", "/v2/images", {"id": image_id})[0] == 201
     status, body, _ = call(client, "POST", "/v2/images", {"id": image_id})
-    assert status == 409 and "already exists" in body["message"]
+    assert status == 409 and "already exists" in body["error"]["message"]
 
 
 def test_create_image_rejects_bad_input_with_400_or_403(client):
@@ -36,12 +36,12 @@ def test_create_image_rejects_bad_input_with_400_or_403(client):
     assert call(client, "POST", "/v2/images", {"os_glance_x": "1"})[0] == 403
     status, body, _ = call(client, "POST", "/v2/images", {"visibility": "public"},
                            project="p1", roles="member")
-    assert status == 403 and "publicize_image" in body["message"]
+    assert status == 403 and "publicize_image" in body["error"]["message"]
 
 
 def test_show_unknown_image_is_404_with_json_body(client):
     status, body, _ = call(client, "GET", "/v2/images/00000000-0000-0000-0000-000000000000")
-    assert status == 404 and body["code"] == 404 and "No image found" in body["message"]
+    assert status == 404 and body["error"]["code"] == 404 and "No image found" in body["error"]["message"]
 
 
 def test_other_projects_private_image_is_404_everywhere(client):

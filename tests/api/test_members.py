@@ -55,7 +55,7 @@ def test_add_member_twice_is_409(client):
     share(client, image["id"], "p2")
     status, body, _ = as_project(client, "p1", "POST", f"/v2/images/{image['id']}/members",
                                  {"member": "p2"})
-    assert status == 409 and "duplicated" in body["message"]
+    assert status == 409 and "duplicated" in body["error"]["message"]
 
 
 def test_add_member_past_the_limit_is_413(client, glint_env):
@@ -74,7 +74,7 @@ def test_members_need_a_shared_image(client):
     base = f"/v2/images/{image['id']}/members"
     assert as_project(client, "p1", "POST", base, {"member": "p2"})[0] == 403
     status, body, _ = as_project(client, "p1", "GET", base)
-    assert status == 403 and "Only shared images have members" in body["message"]
+    assert status == 403 and "Only shared images have members" in body["error"]["message"]
     assert as_project(client, "p1", "PUT", f"{base}/p2", {"status": "accepted"})[0] == 403
     assert as_project(client, "p1", "DELETE", f"{base}/p2")[0] == 403
     # Glance hides the reason on show: 404.

@@ -70,13 +70,13 @@ def test_create_namespace_errors(client):
     assert call(client, "POST", NS, {"namespace": "R", "created_at": "now"})[0] == 403
     status, body, _ = call(client, "POST", NS, {"namespace": "B", "properties": {
         "p": {"title": "P", "type": "integer", "minimum": 5, "maximum": 1}}})
-    assert status == 400 and "minimum 5 is greater than maximum 1" in body["message"]
+    assert status == 400 and "minimum 5 is greater than maximum 1" in body["error"]["message"]
     assert call(client, "GET", f"{NS}/B")[0] == 404  # nothing left behind
 
 
 def test_namespace_writes_need_admin(client):
     status, body, _ = call(client, "POST", NS, {"namespace": "Mine"}, project="p1", roles="member")
-    assert status == 403 and "add_metadef_namespace" in body["message"]
+    assert status == 403 and "add_metadef_namespace" in body["error"]["message"]
     make_namespace(client, "Shared", visibility="public")
     assert call(client, "PUT", f"{NS}/Shared", {"namespace": "Shared"}, project="p1",
                 roles="member")[0] == 403
@@ -158,7 +158,7 @@ def test_delete_namespace_respects_protection_and_removes_contents(client, publi
     make_namespace(client, "Guarded", protected=True, tags=[{"name": "t"}],
                    resource_type_associations=[{"name": "OS::Glance::Image"}])
     status, body, _ = call(client, "DELETE", f"{NS}/Guarded")
-    assert status == 403 and "protected" in body["message"]
+    assert status == 403 and "protected" in body["error"]["message"]
     call(client, "PUT", f"{NS}/Guarded", {"namespace": "Guarded", "protected": False})
     assert call(client, "DELETE", f"{NS}/Guarded")[0] == 204
     assert call(client, "GET", f"{NS}/Guarded")[0] == 404

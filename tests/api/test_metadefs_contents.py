@@ -93,7 +93,7 @@ def test_property_definitions_are_validated_with_reasons(client):
     }
     for reason, body in cases.items():
         status, error, _ = call(client, "POST", f"{NS}/N/properties", body)
-        assert status == 400 and reason in error["message"], (reason, error)
+        assert status == 400 and reason in error["error"]["message"], (reason, error)
     assert call(client, "GET", f"{NS}/N/properties")[1] == {"properties": {}}
 
 

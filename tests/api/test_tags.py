@@ -56,7 +56,7 @@ def test_delete_tag_is_204_then_404(client, published):
     assert image_db.get(image["id"]).tags == ("b",)
     assert published[-1][0] == "image.update" and published[-1][1]["tag_removed"] == "a"
     status, body, _ = call(client, "DELETE", tag_path(image["id"], "a"))
-    assert status == 404 and body["code"] == 404
+    assert status == 404 and body["error"]["code"] == 404
 
 
 def test_tags_are_for_the_owner_only(client):

@@ -59,7 +59,7 @@ def test_upload_request_validation(client):
                  {"size": 5, "bogus": 1}):
         status, error, _ = _start(client, image_id, body)
         assert status == 400, body
-        assert error["message"]
+        assert error["error"]["message"]
     assert _start(client, image_id, "nope")[0] == 400
     status, _, _ = _start(client, image_id, {"size": 6 * 1024 * MIB, "multipart": False})
     assert status == 413
@@ -69,7 +69,7 @@ def test_upload_request_validation(client):
 def test_upload_needs_formats_and_a_queued_image(client):
     bare = call(client, "POST", "/v2/images", {"name": "no formats"})[1]
     status, error, _ = _start(client, bare["id"], {"size": 10})
-    assert status == 409 and "disk_format" in error["message"]
+    assert status == 409 and "disk_format" in error["error"]["message"]
     assert _start(client, "00000000-0000-0000-0000-000000000000", {"size": 10})[0] == 404
 
 
@@ -100,7 +100,7 @@ def test_complete_checks_the_parts(client):
     status, error, _ = call(client, "POST", grant["complete"],
                             {"parts": [{"part_number": 1, "etag": "x"},
                                        {"part_number": 2, "etag": "y"}]})
-    assert status == 400 and "missing" in error["message"]
+    assert status == 400 and "missing" in error["error"]["message"]
     assert call(client, "POST", grant["complete"], {"parts": "all"})[0] == 400
     assert image_db.get(image["id"]).status == "uploading"
 
