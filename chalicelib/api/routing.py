@@ -17,6 +17,7 @@ from chalicelib.domain.errors import GlintError, Invalid, Unauthorized, Unsuppor
 from chalicelib.domain.patch import PATCH_V21
 
 log = logging.getLogger(__name__)
+VERSION_PREFIX = "/v2"
 View = Callable[..., Response]
 
 
@@ -44,8 +45,12 @@ def route(bp: Blueprint, path: str, methods: tuple[str, ...] = ("GET",)) -> Call
                                            "performing the requested operation.")
 
         # Views parse bodies themselves, so any content type reaches them (Glance's 415s).
-        bp.route(path, methods=list(methods), content_types=["*/*"],
-                 authorizer=gateway_authorizer())(wrapper)
+        # Each /v2 route is also served without the prefix: clients given an endpoint
+        # override without the version (`--os-endpoint http://host:9292`) use it as is.
+        for served in (path, path.removeprefix(VERSION_PREFIX)) if path.startswith(
+                VERSION_PREFIX + "/") else (path,):
+            bp.route(served, methods=list(methods), content_types=["*/*"],
+                     authorizer=gateway_authorizer())(wrapper)
         return view
 
     return decorator
