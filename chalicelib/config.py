@@ -56,6 +56,7 @@ class Settings:
     images_table: str
     members_table: str
     metadefs_table: str
+    usage_table: str
     import_queue: str
     event_bus: str
     event_source: str
@@ -73,6 +74,8 @@ class Settings:
     web_download: WebDownloadSettings
     image_member_quota: int
     image_tag_quota: int
+    image_property_quota: int
+    max_request_body_bytes: int
     quota_image_size_total_mib: int
     quota_image_stage_total_mib: int
     quota_image_count_total: int
@@ -145,6 +148,7 @@ def get_settings() -> Settings:
         images_table=os.environ.get("GLINT_IMAGES_TABLE", f"{prefix}-images"),
         members_table=os.environ.get("GLINT_MEMBERS_TABLE", f"{prefix}-members"),
         metadefs_table=os.environ.get("GLINT_METADEFS_TABLE", f"{prefix}-metadefs"),
+        usage_table=os.environ.get("GLINT_USAGE_TABLE", f"{prefix}-usage"),
         import_queue=os.environ.get("GLINT_IMPORT_QUEUE", f"{prefix}-imports"),
         event_bus=os.environ.get("GLINT_EVENT_BUS", f"{prefix}-events"),
         event_source=os.environ.get("GLINT_EVENT_SOURCE", "glint.images"),
@@ -162,11 +166,14 @@ def get_settings() -> Settings:
         deleted_image_ttl_seconds=_int("GLINT_DELETED_IMAGE_TTL_SECONDS", 7 * 24 * 3600),
         tracing_enabled=os.environ.get("AWS_XRAY_SDK_ENABLED", "true").lower() != "false",
         # Only the methods that work end to end are offered (see /v2/info/import).
-        import_methods=_names("GLINT_IMPORT_METHODS", "glance-direct"),
+        import_methods=_names("GLINT_IMPORT_METHODS", "glance-direct,web-download"),
         web_download=_web_download_settings(),
-        # Glance's image_member_quota / image_tag_quota; -1 means unlimited.
+        # Glance's image_member_quota / image_tag_quota / image_property_quota; -1: unlimited.
         image_member_quota=_int("GLINT_IMAGE_MEMBER_QUOTA", 128),
         image_tag_quota=_int("GLINT_IMAGE_TAG_QUOTA", 128),
+        image_property_quota=_int("GLINT_IMAGE_PROPERTY_QUOTA", 128),
+        # JSON request bodies; oslo.middleware's sizelimit default, as OpenStack APIs use.
+        max_request_body_bytes=_int("GLINT_MAX_REQUEST_BODY_BYTES", 112 * 1024),
         # Glance's unified-limits names (sizes in MiB); -1 means unlimited.
         quota_image_size_total_mib=_int("GLINT_QUOTA_IMAGE_SIZE_TOTAL", -1),
         quota_image_stage_total_mib=_int("GLINT_QUOTA_IMAGE_STAGE_TOTAL", -1),

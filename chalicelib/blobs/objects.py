@@ -79,11 +79,9 @@ def put(key: str, data: bytes, client: Any = None) -> None:
 
 
 def size_of(key: str, client: Any = None) -> int | None:
-    """The object's size, or None when there is no object at `key`."""
-    try:
-        head = (client or aws.s3()).head_object(Bucket=get_settings().bucket, Key=key)
-    except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") in {"NoSuchKey", "404"}:
-            return None
-        raise
-    return int(head["ContentLength"])
+    """The object's size, or None when there is no object at `key`. A listing, not a HEAD:
+    the API's role may list staging but never read image bytes (HEAD needs GetObject)."""
+    listed = (client or aws.s3()).list_objects_v2(Bucket=get_settings().bucket, Prefix=key,
+                                                  MaxKeys=1)
+    found = [obj for obj in listed.get("Contents", []) if obj["Key"] == key]
+    return int(found[0]["Size"]) if found else None

@@ -186,7 +186,8 @@ def _to_item(image: Image) -> ImageModel:
         upload=UploadMap(id=upload.id, key=upload.key, size=upload.size, sha256=upload.sha256,
                          multipart_id=upload.multipart_id, part_size=upload.part_size,
                          expires_at=upload.expires_at,
-                         awaiting_import=upload.awaiting_import) if upload else None,
+                         awaiting_import=upload.awaiting_import,
+                         reserved_bytes=upload.reserved_bytes) if upload else None,
         claim=ClaimMap(key=image.claim.key, lease_until=image.claim.lease_until)
         if image.claim else None,
         import_error=image.import_error, created_at=image.created_at,
@@ -218,7 +219,9 @@ def _to_domain(item: ImageModel) -> Image:
                              sha256=upload.sha256, multipart_id=upload.multipart_id,
                              part_size=_int_or_none(upload.part_size),
                              expires_at=upload.expires_at,
-                             awaiting_import=bool(upload.awaiting_import)) if upload else None,
+                             awaiting_import=bool(upload.awaiting_import),
+                             reserved_bytes=_int_or_none(upload.reserved_bytes))
+        if upload else None,
         claim=ImportClaim(key=item.claim.key, lease_until=float(item.claim.lease_until))
         if item.claim else None,
         import_error=item.import_error, version=item.version,

@@ -34,6 +34,7 @@ class UploadMap(MapAttribute):
     part_size = NumberAttribute(null=True)
     expires_at = UnicodeAttribute()
     awaiting_import = BooleanAttribute(default=False)
+    reserved_bytes = NumberAttribute(null=True)
 
 
 class ClaimMap(MapAttribute):
@@ -162,7 +163,27 @@ class MemberModel(Model):
     by_member = MemberIndex()
 
 
-ALL_MODELS: tuple[type[Model], ...] = (ImageModel, MemberModel)
+class UsageModel(Model):
+    """One item per project: its quota counters (sizes in bytes), changed only by atomic
+    ADDs, and the limits an admin set for it (`limit_<quota>`, in the API's units)."""
+
+    class Meta:
+        table_name = "unbound"
+        settings_field = "usage_table"
+        billing_mode = "PAY_PER_REQUEST"
+
+    project_id = UnicodeAttribute(hash_key=True)
+    image_count_total = NumberAttribute(null=True)
+    image_count_uploading = NumberAttribute(null=True)
+    image_size_total = NumberAttribute(null=True)
+    image_stage_total = NumberAttribute(null=True)
+    limit_image_count_total = NumberAttribute(null=True)
+    limit_image_count_uploading = NumberAttribute(null=True)
+    limit_image_size_total = NumberAttribute(null=True)
+    limit_image_stage_total = NumberAttribute(null=True)
+
+
+ALL_MODELS: tuple[type[Model], ...] = (ImageModel, MemberModel, UsageModel)
 ALL_MODELS += METADEF_MODELS
 
 

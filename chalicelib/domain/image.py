@@ -72,6 +72,9 @@ class PendingUpload:
     expires_at: str = ""
     # Staged for glance-direct: the worker leaves it alone until `POST .../import` asks.
     awaiting_import: bool = False
+    # Bytes held against the owner's quotas for this upload (domain/usage.upload); None when
+    # nothing was reserved. Cleared with the upload, so the hold is given back exactly once.
+    reserved_bytes: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,11 +1,10 @@
-"""A project's usage and the limit arithmetic, in Glance's unified-limits terms.
+"""What a project uses, in Glance's unified-limits terms, and what each operation costs.
 Standard library only."""
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Mapping
 
-from chalicelib.domain.image import Image, Status
-from chalicelib.domain.uploads import MIB
+from chalicelib.domain.image import Image, PendingUpload
 
 # A limit of -1 means no limit, in settings and on the wire (Glance's convention).
 UNLIMITED = -1
@@ -13,11 +12,12 @@ IMAGE_SIZE_TOTAL = "image_size_total"
 IMAGE_STAGE_TOTAL = "image_stage_total"
 IMAGE_COUNT_TOTAL = "image_count_total"
 IMAGE_COUNT_UPLOADING = "image_count_uploading"
+QUOTA_NAMES = (IMAGE_SIZE_TOTAL, IMAGE_STAGE_TOTAL, IMAGE_COUNT_TOTAL, IMAGE_COUNT_UPLOADING)
+# Counted in bytes, limited and reported in MiB (as Glance's unified limits are).
+SIZE_QUOTAS = frozenset({IMAGE_SIZE_TOTAL, IMAGE_STAGE_TOTAL})
 
-# Glance counts these as uploads in flight.
-_UPLOADING = frozenset({Status.SAVING, Status.UPLOADING, Status.IMPORTING})
-# Statuses whose declared bytes sit in staging until the worker has consumed them.
-_STAGED = frozenset({Status.UPLOADING, Status.IMPORTING})
+# Changes to a project's counters, by quota name (bytes for the sizes).
+Deltas = Mapping[str, int]
 
 
 def exceeds(count: int, limit: int) -> bool:
@@ -25,17 +25,51 @@ def exceeds(count: int, limit: int) -> bool:
     return limit != UNLIMITED and count > limit
 
 
-def project_usage(images: Iterable[Image]) -> dict[str, int]:
-    """Usage of a project's live images; sizes in whole MiB, rounded down as Glance does."""
-    stored = staged = count = uploading = 0
-    for image in images:
-        count += 1
-        # Each stored copy counts, as in Glance (size times live locations).
-        copies = sum(1 for loc in image.locations if loc.status != "deleted")
-        stored += (image.size or 0) * copies
-        if image.status in _STAGED and image.upload:
-            staged += image.upload.size
-        if image.status in _UPLOADING:
-            uploading += 1
-    return {IMAGE_SIZE_TOTAL: stored // MIB, IMAGE_STAGE_TOTAL: staged // MIB,
-            IMAGE_COUNT_TOTAL: count, IMAGE_COUNT_UPLOADING: uploading}
+def stored_bytes(image: Image) -> int:
+    """Bytes the image keeps in its stores: every live location counts, as in Glance;
+    a converted variant by its own size, the original by the image's."""
+    return sum(loc.size if loc.size is not None else image.size or 0
+               for loc in image.locations if loc.status != "deleted")
+
+
+def new_image() -> Deltas:
+    """What creating an image costs."""
+    return {IMAGE_COUNT_TOTAL: 1}
+
+
+def upload(size: int) -> Deltas:
+    """What an upload in flight holds: one upload, its declared bytes in staging, and the
+    same bytes against the stored total (so uploads racing each other cannot overshoot it)."""
+    return {IMAGE_COUNT_UPLOADING: 1, IMAGE_STAGE_TOTAL: size, IMAGE_SIZE_TOTAL: size}
+
+
+def reserved(pending: PendingUpload | None) -> Deltas:
+    """What a pending upload holds; nothing if no reservation was recorded on it."""
+    if pending is None or pending.reserved_bytes is None:
+        return {}
+    return upload(pending.reserved_bytes)
+
+
+def activation(pending: PendingUpload, active: Image) -> Deltas:
+    """The upload's reservation given back and the image's real stored bytes charged."""
+    return combine(negate(reserved(pending)), {IMAGE_SIZE_TOTAL: stored_bytes(active)})
+
+
+def deletion(image: Image) -> Deltas:
+    """What deleting the image gives back: its count, its stored bytes, any pending upload."""
+    return negate(combine(new_image(), {IMAGE_SIZE_TOTAL: stored_bytes(image)},
+                          reserved(image.upload)))
+
+
+def negate(deltas: Deltas) -> Deltas:
+    """The opposite change."""
+    return {name: -delta for name, delta in deltas.items()}
+
+
+def combine(*parts: Deltas) -> Deltas:
+    """The sum of changes, without the names that cancel out."""
+    total: dict[str, int] = {}
+    for part in parts:
+        for name, delta in part.items():
+            total[name] = total.get(name, 0) + delta
+    return {name: delta for name, delta in total.items() if delta}

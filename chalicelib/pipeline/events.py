@@ -1,4 +1,5 @@
-"""Parsing S3 notifications (as delivered through SQS) into typed records."""
+"""Parsing the import queue's messages (S3 notifications and Glint's own requests) into typed
+records."""
 from __future__ import annotations
 
 import json
@@ -7,7 +8,7 @@ from dataclasses import dataclass
 from urllib.parse import unquote_plus
 
 from chalicelib.config import get_settings
-from chalicelib.pipeline.requests import IMPORT_REQUEST
+from chalicelib.pipeline.requests import IMPORT_REQUEST, WEB_DOWNLOAD_REQUEST, WebDownloadRequest
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,11 +23,15 @@ class ObjectCreated:
     event_name: str
 
 
-def parse_s3_notification(body: str) -> Iterator[ObjectCreated]:
-    """The ObjectCreated records (or the import request) in one SQS message body; S3's test
-    event and other events are skipped."""
+def parse_message(body: str) -> Iterator[ObjectCreated | WebDownloadRequest]:
+    """The records in one SQS message body: S3's ObjectCreated records, or one of Glint's
+    requests; S3's test event and other events are skipped."""
     message = json.loads(body)
     if message.get("Event") == "s3:TestEvent":  # sent when the notification is configured
+        return
+    if message.get("Event") == WEB_DOWNLOAD_REQUEST:
+        fields = {k: message.get(k) for k in WebDownloadRequest.__dataclass_fields__}
+        yield WebDownloadRequest(**fields)
         return
     if message.get("Event") == IMPORT_REQUEST:  # staged earlier; the API asks for the import
         yield ObjectCreated(bucket=get_settings().bucket, key=message["key"], size=0, etag="",

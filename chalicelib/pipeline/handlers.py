@@ -9,8 +9,9 @@ from chalice.app import CloudWatchEvent, SQSEvent
 
 from chalicelib import topology
 from chalicelib.config import get_settings
-from chalicelib.pipeline import recovery, run
-from chalicelib.pipeline.events import parse_s3_notification
+from chalicelib.pipeline import recovery, run, web_import
+from chalicelib.pipeline.events import parse_message
+from chalicelib.pipeline.requests import WebDownloadRequest
 
 log = logging.getLogger(__name__)
 bp = Blueprint(__name__)
@@ -21,20 +22,23 @@ _QUEUE = topology.import_queue(get_settings())
 # send back only the message that failed.
 @bp.on_sqs_message(queue=_QUEUE.name, batch_size=1)
 def import_worker(event: SQSEvent) -> None:
-    """Verify and activate the image behind each staged object."""
+    """Verify and activate the image behind each staged object; fetch web-downloads."""
     for record in event:
-        for obj in parse_s3_notification(record.body):
-            outcome = run.import_staged_object(obj)
-            log.info("staged object handled", extra={"key": obj.key, "outcome": str(outcome)})
+        for item in parse_message(record.body):
+            if isinstance(item, WebDownloadRequest):
+                outcome = web_import.fetch_into_staging(item)
+            else:
+                outcome = run.import_staged_object(item)
+            log.info("import message handled", extra={"outcome": str(outcome)})
 
 
 @bp.on_sqs_message(queue=_QUEUE.dlq_name, batch_size=10)
 def import_dead_letters(event: SQSEvent) -> None:
     """Fail, with the last recorded error, the imports whose messages exhausted their retries."""
     for record in event:
-        for obj in parse_s3_notification(record.body):
-            if recovery.dead_letter(obj):
-                log.warning("import failed for good", extra={"key": obj.key})
+        for item in parse_message(record.body):
+            if recovery.dead_letter(item):
+                log.warning("import failed for good", extra={"image": str(item)})
 
 
 @bp.schedule(Rate(topology.REAPER_PERIOD_MINUTES, unit=Rate.MINUTES))

@@ -13,7 +13,7 @@ from chalicelib.db import images as image_db
 from chalicelib.domain.errors import NotFound
 from chalicelib.domain.image import Image, Status
 from chalicelib.pipeline.events import ObjectCreated
-from chalicelib.pipeline.requests import request_import
+from chalicelib.pipeline.requests import WebDownloadRequest, request_import
 from chalicelib.pipeline.run import fail_import
 
 log = logging.getLogger(__name__)
@@ -59,16 +59,18 @@ def reap(now: float | None = None) -> Reaped:
     return Reaped(tuple(failed), tuple(requeued))
 
 
-def dead_letter(obj: ObjectCreated) -> bool:
+def dead_letter(item: ObjectCreated | WebDownloadRequest) -> bool:
     """Fail the import behind a message that exhausted its retries; True if one was failed."""
-    ids = keys.parse_staging_key(obj.key)
+    key = (item.key if isinstance(item, ObjectCreated)
+           else keys.staging_key(item.image_id, item.upload_id))
+    ids = keys.parse_staging_key(key)
     if ids is None:
         return False
     try:
         image = image_db.get(ids[0])
     except NotFound:
         return False
-    if not _importing(image, obj.key):
+    if not _importing(image, key):
         return False
     last = image.import_error or "no error was recorded"
     fail_import(image, f"Import failed after repeated attempts; last error: {last}")

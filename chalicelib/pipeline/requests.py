@@ -1,19 +1,40 @@
-"""Import requests: messages the API puts on the import queue beside S3's notifications, for
-imports whose data is already staged (glance-direct) and so produce no new S3 event."""
+"""Requests the API puts on the import queue beside S3's notifications: imports whose data
+is already staged (glance-direct) and so produce no new S3 event, and web-downloads."""
 from __future__ import annotations
 
 import json
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from chalicelib import aws
 from chalicelib.config import get_settings
 
 IMPORT_REQUEST = "glint:ImportRequested"
+WEB_DOWNLOAD_REQUEST = "glint:WebDownloadRequested"
+
+
+@dataclass(frozen=True, slots=True)
+class WebDownloadRequest:
+    """Fetch `uri` into the staging area of the image's pending upload `upload_id`."""
+
+    image_id: str
+    upload_id: str
+    uri: str
+    hash_algo: str | None = None
+    hash_value: str | None = None
 
 
 def request_import(image_id: str, key: str, client: Any = None) -> None:
     """Ask the worker to verify and activate the data staged at `key`."""
+    _send({"Event": IMPORT_REQUEST, "image_id": image_id, "key": key}, client)
+
+
+def request_web_download(request: WebDownloadRequest, client: Any = None) -> None:
+    """Ask the worker to fetch a URI into staging (S3's event then drives the import)."""
+    _send({"Event": WEB_DOWNLOAD_REQUEST, **asdict(request)}, client)
+
+
+def _send(body: dict[str, Any], client: Any) -> None:
     sqs = client or aws.sqs()
     url = sqs.get_queue_url(QueueName=get_settings().import_queue)["QueueUrl"]
-    sqs.send_message(QueueUrl=url, MessageBody=json.dumps(
-        {"Event": IMPORT_REQUEST, "image_id": image_id, "key": key}))
+    sqs.send_message(QueueUrl=url, MessageBody=json.dumps(body))

@@ -29,6 +29,7 @@ class Outcome(StrEnum):
     """What became of one event."""
 
     ACTIVATED = "activated"
+    STAGED = "staged"  # web-download fetched; S3's event brings the verification
     REJECTED = "rejected"
     IGNORED = "ignored"
 

@@ -7,6 +7,7 @@ import logging
 import time
 import uuid
 from dataclasses import dataclass, replace
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from chalicelib.blobs import keys, objects
@@ -17,7 +18,10 @@ from chalicelib.domain.context import RequestContext
 from chalicelib.domain.errors import Conflict, ImageRejected, Invalid, QuotaExceeded
 from chalicelib.domain.image import Image, ImportClaim, PendingUpload, Status, transition, utcnow
 from chalicelib.pipeline import run
-from chalicelib.pipeline.requests import request_import
+from chalicelib.pipeline.fetch import ExpectedDigest, expected_digest
+from chalicelib.pipeline.fetch_policy import validate_uri
+from chalicelib.pipeline.requests import WebDownloadRequest, request_import, request_web_download
+from chalicelib.pipeline.web_download import policy_from_settings
 from chalicelib.services.images import get_image
 
 log = logging.getLogger(__name__)
@@ -30,6 +34,8 @@ class ImportRequest:
 
     method: str
     uri: str | None = None
+    # Glint extension for web-download: the data's expected hash (Glance's validation_data).
+    expected: ExpectedDigest | None = None
 
 
 def upload_file(ctx: RequestContext, image_id: str, data: bytes,
@@ -86,6 +92,12 @@ def import_image(ctx: RequestContext, image_id: str, body: Any) -> Image:
     if not (image.disk_format and image.container_format):
         raise Conflict("Properties disk_format, container_format must be set prior to "
                        "importing data.")
+    if request.method == "web-download":
+        return _web_download(image, request)
+    return _glance_direct(image, request)
+
+
+def _glance_direct(image: Image, request: ImportRequest) -> Image:
     upload = image.upload
     if image.status is not Status.UPLOADING or upload is None or not upload.awaiting_import:
         raise Conflict("Image needs to be staged before 'glance-direct' method can be used.")
@@ -112,7 +124,39 @@ def parse_import_request(body: Any) -> ImportRequest:
     if name not in get_settings().import_methods:
         raise Invalid(f"Import method {name} is not enabled here; offered: "
                       f"{', '.join(get_settings().import_methods)}.")
-    return ImportRequest(method=name, uri=method.get("uri"))
+    if name != "web-download":
+        return ImportRequest(method=name)
+    uri = method.get("uri")
+    if not isinstance(uri, str) or not uri:
+        raise Invalid("web-download needs the image's \"uri\" in the method.")
+    validate_uri(uri, policy_from_settings())  # refuses bad schemes, ports and hosts now
+    return ImportRequest(method=name, uri=uri, expected=_expected(method.get("validation_data")))
+
+
+def _expected(validation: Any) -> ExpectedDigest | None:
+    if validation is None:
+        return None
+    if not isinstance(validation, dict) or set(validation) - {"os_hash_algo", "os_hash_value"}:
+        raise Invalid("validation_data takes \"os_hash_algo\" and \"os_hash_value\".")
+    return expected_digest(validation.get("os_hash_algo", ""), validation.get("os_hash_value", ""))
+
+
+def _web_download(image: Image, request: ImportRequest) -> Image:
+    if image.status is not Status.QUEUED:
+        raise Conflict(f"Image status is '{image.status}'; web-download imports into a queued "
+                       "image only.")
+    timeout = get_settings().web_download.timeout_seconds
+    expires = datetime.now(timezone.utc) + timedelta(seconds=timeout)
+    # The size is unknown until the last byte; the worker records it before S3 reports it.
+    pending = replace(_pending(image.id, 0), expires_at=expires.strftime("%Y-%m-%dT%H:%M:%SZ"))
+    started = image_db.save(replace(transition(image, Status.UPLOADING, utcnow()),
+                                    upload=pending, import_error=None))
+    expected = request.expected
+    request_web_download(WebDownloadRequest(
+        image.id, pending.id, request.uri or "", expected.algorithm if expected else None,
+        expected.value if expected else None))
+    log.info("web-download requested", extra={"image_id": image.id})
+    return started
 
 
 def _writable(ctx: RequestContext, image_id: str, data: bytes, declared_size: int | None,

@@ -76,8 +76,6 @@ def test_import_error_codes(server_client, server_aws):
     path = f"/v2/images/{image['id']}/import"
     assert call(server_client, "POST", path, {"method": {"name": "glance-direct"}})[0] == 409
     assert call(server_client, "POST", path, {"method": {"name": "teleport"}})[0] == 400
-    assert call(server_client, "POST", path, {"method": {"name": "web-download",
-                                                         "uri": "http://x"}})[0] == 400
     assert call(server_client, "POST", path, {"nothing": 1})[0] == 400
     _put(server_client, f"/v2/images/{image['id']}/stage", b"data")
     assert call(server_client, "POST", path, {"method": {"name": "glance-direct"}})[0] == 202

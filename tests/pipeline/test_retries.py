@@ -52,11 +52,11 @@ def test_worker_crash_mid_copy_is_retried_to_active_exactly_once(server_client, 
 def test_live_lease_makes_a_concurrent_duplicate_back_off(server_client, server_aws):
     from dataclasses import replace
     from chalicelib.domain.image import ImportClaim, Status
-    from chalicelib.pipeline.events import parse_s3_notification
+    from chalicelib.pipeline.events import parse_message
     from chalicelib.pipeline.run import Outcome, import_staged_object
     image_id = _upload(server_client, os.urandom(MIB))
     [message] = drain(server_aws.queue_url)
-    [obj] = list(parse_s3_notification(message["Body"]))
+    [obj] = list(parse_message(message["Body"]))
     image = image_db.get(image_id)
     image_db.save(replace(image, status=Status.IMPORTING,
                           claim=ImportClaim(obj.key, time.time() + 600)))

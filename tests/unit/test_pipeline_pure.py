@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from chalicelib.blobs.keys import parse_staging_key, staging_key
-from chalicelib.pipeline.events import parse_s3_notification
+from chalicelib.pipeline.events import parse_message
 from chalicelib.pipeline.hashing import digest
 
 EVENTS = Path(__file__).parent.parent / "events"
@@ -14,15 +14,15 @@ EVENTS = Path(__file__).parent.parent / "events"
 
 def test_moto_encoded_key_is_decoded_once():
     body = (EVENTS / "s3_put_via_sqs_moto.json").read_text()
-    [obj] = list(parse_s3_notification(body))
+    [obj] = list(parse_message(body))
     assert obj.key == "staging/7a1c9b7e-0000-4000-8000-000000000001/abc def"
     assert obj.size == 1048576 and obj.event_name == "ObjectCreated:Put"
 
 
 def test_test_event_and_other_events_are_skipped():
-    assert list(parse_s3_notification((EVENTS / "s3_test_event.json").read_text())) == []
+    assert list(parse_message((EVENTS / "s3_test_event.json").read_text())) == []
     removed = {"Records": [{"eventName": "ObjectRemoved:Delete", "s3": {}}]}
-    assert list(parse_s3_notification(json.dumps(removed))) == []
+    assert list(parse_message(json.dumps(removed))) == []
 
 
 def test_digest_matches_hashlib_in_one_pass():

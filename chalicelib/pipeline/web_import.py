@@ -1,0 +1,57 @@
+"""The worker's side of a web-download import: fetch the URI into the pending upload's
+staging key; S3's ObjectCreated event then drives the usual verify-and-activate path."""
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+
+from chalicelib.db import images as image_db
+from chalicelib.domain.errors import ImageRejected, Invalid, NotFound, StaleWrite
+from chalicelib.domain.image import Image, Status
+from chalicelib.pipeline.fetch import expected_digest
+from chalicelib.pipeline.requests import WebDownloadRequest
+from chalicelib.pipeline.run import LeaseLost, Outcome, fail_import
+from chalicelib.pipeline.web_download import download_to_staging, policy_from_settings
+
+log = logging.getLogger(__name__)
+
+
+def fetch_into_staging(request: WebDownloadRequest) -> Outcome:
+    """Download the URI for a still-pending web-download; a refused or failed fetch returns
+    the image to `queued` with the reason. Safe to run twice (SQS may redeliver)."""
+    image = _pending(request)
+    if image is None:
+        return Outcome.IGNORED
+    expected = (expected_digest(request.hash_algo, request.hash_value or "")
+                if request.hash_algo else None)
+
+    def record_size(size: int) -> None:
+        # Before the object exists (so before its event): the worker checks this size.
+        try:
+            image_db.save(replace(image, upload=replace(image.upload, size=size)))
+        except StaleWrite as exc:  # deleted or superseded meanwhile: abort the upload
+            raise LeaseLost() from exc
+
+    try:
+        download_to_staging(image.id, request.upload_id, request.uri, policy_from_settings(),
+                            expected, before_complete=record_size)
+    except LeaseLost:
+        return Outcome.IGNORED
+    except (ImageRejected, Invalid) as exc:  # refused URI or redirect, HTTP error, mismatch
+        current = _pending(request)
+        if current is not None:
+            fail_import(current, f"web-download of {request.uri} failed: {exc.message}")
+        return Outcome.REJECTED
+    log.info("web-download staged", extra={"image_id": image.id})
+    return Outcome.STAGED
+
+
+def _pending(request: WebDownloadRequest) -> Image | None:
+    try:
+        image = image_db.get(request.image_id)
+    except NotFound:
+        return None
+    upload = image.upload
+    if image.status is not Status.UPLOADING or upload is None or upload.id != request.upload_id:
+        return None  # superseded, deleted or already imported
+    return image
