@@ -5,15 +5,18 @@ import logging
 
 from chalice import Chalice
 
-from chalicelib import tracing
+from chalicelib import logs, tracing
 from chalicelib.api import data, image_data, images, uploads, versions
-from chalicelib.api import actions, info, members, tags
+from chalicelib.api import actions, info, members, quotas, tags
+from chalicelib.api import tasks
+from chalicelib.api import stores
 from chalicelib.api import metadefs, metadefs_contents
 from chalicelib.api import authorizer
 from chalicelib.pipeline import handlers
 
 app = Chalice(app_name="glint")
 app.log.setLevel(logging.INFO)
+logs.configure(app.log)
 tracing.configure()
 
 # API Gateway's authorizer; every view is attached to it in deployed stages (see docs/auth.md).
@@ -23,5 +26,7 @@ for blueprint in (versions.bp, images.bp, uploads.bp, data.bp, image_data.bp, ha
     app.register_blueprint(blueprint)
 for blueprint in (metadefs.bp, metadefs_contents.bp):
     app.register_blueprint(blueprint)
-for blueprint in (members.bp, tags.bp, actions.bp, info.bp):
+for blueprint in (members.bp, tags.bp, actions.bp, info.bp, quotas.bp):
     app.register_blueprint(blueprint)
+app.register_blueprint(tasks.bp)
+app.register_blueprint(stores.bp)

@@ -13,22 +13,24 @@ from chalicelib.config import get_settings
 _RETRIES = {"max_attempts": 5, "mode": "standard"}
 
 
-def _client(service: str, **config: Any) -> Any:
+def _client(service: str, region: str | None = None, **config: Any) -> Any:
     settings = get_settings()
     return boto3.client(
         service,
-        region_name=settings.region,
+        region_name=region or settings.region,
         endpoint_url=settings.aws_endpoint_url,
         config=Config(retries=_RETRIES, **config),
     )
 
 
 @functools.cache
-def s3() -> Any:
-    """S3 client; SigV4 so presigned URLs sign headers, path style behind a custom endpoint."""
+def s3(region: str | None = None) -> Any:
+    """S3 client (for a store in another region, that region's); SigV4 so presigned URLs
+    sign headers, path style behind a custom endpoint."""
     addressing = "path" if get_settings().aws_endpoint_url else "auto"
     return _client(
         "s3",
+        region,
         signature_version="s3v4",
         s3={"addressing_style": addressing},
         # Checksums only where S3 requires them, so presigned URLs carry no SDK-chosen CRC.

@@ -6,6 +6,10 @@ import os
 import tempfile
 from dataclasses import dataclass, field
 
+from chalicelib.domain.stores import Store, parse_stores
+from chalicelib.domain import policy_rules, property_protections
+from chalicelib.domain.policy_rules import Policy
+from chalicelib.domain.property_protections import PropertyProtections
 from chalicelib.domain.uploads import MIB
 
 
@@ -56,6 +60,7 @@ class Settings:
     images_table: str
     members_table: str
     metadefs_table: str
+    tasks_table: str
     usage_table: str
     import_queue: str
     event_bus: str
@@ -67,9 +72,14 @@ class Settings:
     multipart_part_size: int
     import_lease_seconds: int
     reap_after_seconds: int
+    delayed_delete: bool
+    scrub_delay_seconds: int
     direct_put_max_bytes: int
     deleted_image_ttl_seconds: int
+    task_ttl_seconds: int
     tracing_enabled: bool
+    log_format: str
+    log_level: str
     import_methods: tuple[str, ...]
     web_download: WebDownloadSettings
     image_member_quota: int
@@ -85,6 +95,17 @@ class Settings:
     convert_timeout_seconds: int
     convert_max_output_bytes: int
     work_dir: str
+    # Where image data may be kept (docs/stores.md); exactly one is the default.
+    stores: tuple[Store, ...]
+    # Loaded with the settings, so a bad file stops the function from starting (docs/policy.md).
+    policy: Policy
+    property_protections: PropertyProtections | None
+    validate_member_projects: bool
+
+    @property
+    def default_store(self) -> Store:
+        """The store uploads land in (its bucket is `bucket`)."""
+        return next(s for s in self.stores if s.default)
 
 
 def _int(name: str, default: int) -> int:
@@ -135,19 +156,26 @@ def _web_download_settings() -> WebDownloadSettings:
     )
 
 
+def _property_protections() -> PropertyProtections | None:
+    path = os.environ.get("GLINT_PROPERTY_PROTECTION_FILE")
+    return property_protections.load(path) if path else None
+
+
 @functools.cache
 def get_settings() -> Settings:
     """Return the settings for this process (read from the environment once)."""
     stage = os.environ.get("GLINT_STAGE", "local")
     prefix = os.environ.get("GLINT_RESOURCE_PREFIX", f"glint-{stage}")
+    bucket = os.environ.get("GLINT_BUCKET", f"{prefix}-images")
     return Settings(
         stage=stage,
         region=os.environ.get("AWS_REGION", os.environ.get("AWS_DEFAULT_REGION", "us-east-1")),
         aws_endpoint_url=os.environ.get("AWS_ENDPOINT_URL") or None,
-        bucket=os.environ.get("GLINT_BUCKET", f"{prefix}-images"),
+        bucket=bucket,
         images_table=os.environ.get("GLINT_IMAGES_TABLE", f"{prefix}-images"),
         members_table=os.environ.get("GLINT_MEMBERS_TABLE", f"{prefix}-members"),
         metadefs_table=os.environ.get("GLINT_METADEFS_TABLE", f"{prefix}-metadefs"),
+        tasks_table=os.environ.get("GLINT_TASKS_TABLE", f"{prefix}-tasks"),
         usage_table=os.environ.get("GLINT_USAGE_TABLE", f"{prefix}-usage"),
         import_queue=os.environ.get("GLINT_IMPORT_QUEUE", f"{prefix}-imports"),
         event_bus=os.environ.get("GLINT_EVENT_BUS", f"{prefix}-events"),
@@ -160,11 +188,19 @@ def get_settings() -> Settings:
         import_lease_seconds=_int("GLINT_IMPORT_LEASE_SECONDS", 300),
         # How long past its lease (or its URLs' expiry) an import may sit before it is reaped.
         reap_after_seconds=_int("GLINT_REAP_AFTER_SECONDS", 900),
+        # Glance's delayed_delete / scrub_time: deleted data stays restorable for a while.
+        delayed_delete=os.environ.get("GLINT_DELAYED_DELETE", "false").lower() == "true",
+        scrub_delay_seconds=_int("GLINT_SCRUB_DELAY_SECONDS", 24 * 3600),
         # PUT .../file and .../stage carry the bytes through the API: Lambda takes 6 MB
         # per request, base64-encoded, so deployed stages stop at 4 MiB (local sets more).
         direct_put_max_bytes=_int("GLINT_DIRECT_PUT_MAX_BYTES", 4 * MIB),
         deleted_image_ttl_seconds=_int("GLINT_DELETED_IMAGE_TTL_SECONDS", 7 * 24 * 3600),
+        # Glance's task_time_to_live: finished tasks are kept this long (48 h).
+        task_ttl_seconds=_int("GLINT_TASK_TTL_SECONDS", 48 * 3600),
         tracing_enabled=os.environ.get("AWS_XRAY_SDK_ENABLED", "true").lower() != "false",
+        # JSON lines for CloudWatch Logs; people reading the local runtime get text.
+        log_format=os.environ.get("GLINT_LOG_FORMAT") or ("text" if stage == "local" else "json"),
+        log_level=os.environ.get("GLINT_LOG_LEVEL", "INFO").upper(),
         # Only the methods that work end to end are offered (see /v2/info/import).
         import_methods=_names("GLINT_IMPORT_METHODS", "glance-direct,web-download"),
         web_download=_web_download_settings(),
@@ -185,4 +221,12 @@ def get_settings() -> Settings:
         convert_timeout_seconds=_int("GLINT_CONVERT_TIMEOUT_SECONDS", 600),
         convert_max_output_bytes=_int("GLINT_CONVERT_MAX_OUTPUT_BYTES", 8 * 1024 ** 3),
         work_dir=os.environ.get("GLINT_WORK_DIR") or tempfile.gettempdir(),
+        stores=parse_stores(os.environ.get("GLINT_STORES"), bucket),
+        # Glance's policy defaults, each overridable from a policy.json-style file.
+        policy=policy_rules.load(os.environ.get("GLINT_POLICY_FILE", "")),
+        # Glance's property_protection_file (roles format); unset: no protections.
+        property_protections=_property_protections(),
+        # Check that projects exist (in Keystone, in keystone mode) before sharing with them.
+        validate_member_projects=os.environ.get("GLINT_VALIDATE_MEMBER_PROJECTS",
+                                                "false").lower() == "true",
     )

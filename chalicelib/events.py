@@ -9,6 +9,8 @@ from chalicelib import aws
 from chalicelib.config import get_settings
 from chalicelib.domain import members
 from chalicelib.domain.image import Image, document, wire_time
+from chalicelib.domain.tasks import Task
+from chalicelib.domain.tasks import document as task_document
 
 log = logging.getLogger(__name__)
 
@@ -19,6 +21,8 @@ IMAGE_UPLOAD = "image.upload"
 IMAGE_ACTIVATE = "image.activate"
 IMAGE_IMPORT_FAILURE = "image.import.failure"
 IMAGE_DELETE = "image.delete"
+IMAGE_RESTORE = "image.restore"  # a pending_delete image restored by an admin
+IMAGE_PURGE = "image.purge"  # a pending_delete image's data scrubbed for good
 # Metadefs notification families; the action follows a dot (`metadef_tag.create`), as in Glance.
 METADEF_NAMESPACE = "metadef_namespace"
 METADEF_OBJECT = "metadef_object"
@@ -30,6 +34,11 @@ IMAGE_REACTIVATE = "image.reactivate"
 IMAGE_MEMBER_CREATE = "image.member.create"
 IMAGE_MEMBER_UPDATE = "image.member.update"
 IMAGE_MEMBER_DELETE = "image.member.delete"
+# Task notifications, as Glance's notifier names them (task.create, then one per status).
+TASK_CREATE = "task.create"
+TASK_PROCESSING = "task.processing"
+TASK_SUCCESS = "task.success"
+TASK_FAILURE = "task.failure"
 
 
 def publish(name: str, detail: dict[str, Any], client: Any = None) -> None:
@@ -60,3 +69,9 @@ def publish_member(name: str, member: members.Member, owner: str,
                "deleted_at": wire_time(deleted_at) if deleted_at else None}
     publish(name, {"image_id": member.image_id, "owner": owner, "member_id": member.member_id,
                    "member": payload})
+
+
+def publish_task(name: str, task: Task) -> None:
+    """Publish a task event whose payload is the task as `GET /v2/tasks/{id}` shows it."""
+    publish(name, {"task_id": task.id, "image_id": task.image_id, "owner": task.owner,
+                   "task": task_document(task)})

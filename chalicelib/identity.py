@@ -58,7 +58,9 @@ def context_for(headers: Mapping[str, str],
                                              if r))
     else:
         ctx = authenticator().authenticate(headers)
-    return replace(ctx, request_id=request_id)
+    settings = get_settings()
+    return replace(ctx, request_id=request_id, policy=settings.policy,
+                   protections=settings.property_protections)
 
 
 def authorizer_context(ctx: RequestContext) -> dict[str, str]:

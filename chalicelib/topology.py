@@ -14,6 +14,8 @@ WORKER_TIMEOUT_SECONDS = 900
 WORKER_MEMORY_MB = 1024
 # How often the reaper looks for stalled imports and abandoned uploads.
 REAPER_PERIOD_MINUTES = 5
+# How often the scrubber purges delayed deletes and sweeps abandoned staging.
+SCRUBBER_PERIOD_MINUTES = 30
 # Messages that failed this many times go to the dead-letter queue.
 MAX_RECEIVE_COUNT = 5
 DLQ_RETENTION_SECONDS = 14 * 24 * 3600

@@ -17,9 +17,12 @@ PROJECT = Path(__file__).resolve().parent.parent
 
 def main(argv: list[str] | None = None) -> int:
     args = _parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto logs every request
     stage_config = _apply_stage_environment("local")
+    # EMF metric lines are for CloudWatch; here they would drown the log people read.
+    os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
+    from chalicelib import logs
+    logs.configure()  # text, unless GLINT_LOG_FORMAT=json
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto logs every request
     moto, endpoint = embedded_aws.start(args.host, args.aws_port)
     embedded_aws.point_environment_at(endpoint)
 

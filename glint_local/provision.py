@@ -8,6 +8,7 @@ from typing import Any
 from chalicelib import aws, topology
 from chalicelib.config import Settings
 from chalicelib.db.models import bound
+from chalicelib.domain.stores import Store
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,6 +23,9 @@ def provision(settings: Settings, visibility_timeout: int | None = None) -> Prov
     """Bucket, tables with GSIs and TTL, import queue + DLQ, S3 -> SQS notification, bus."""
     s3, sqs = aws.s3(), aws.sqs()
     s3.create_bucket(Bucket=settings.bucket)
+    for store in settings.stores:  # the default store's bucket is the image bucket
+        if store.bucket != settings.bucket:
+            _create_store_bucket(store, settings.region)
     for model in topology.TABLE_MODELS:
         table = bound(model)
         if not table.exists():
@@ -51,6 +55,13 @@ def provision(settings: Settings, visibility_timeout: int | None = None) -> Prov
         }]})
     aws.events().create_event_bus(Name=settings.event_bus)
     return Provisioned(queue_urls={spec.name: queue_url, spec.dlq_name: dlq_url}, dlq_url=dlq_url)
+
+
+def _create_store_bucket(store: Store, default_region: str) -> None:
+    region = store.region or default_region
+    where = {} if region == "us-east-1" else {
+        "CreateBucketConfiguration": {"LocationConstraint": region}}
+    aws.s3(store.region).create_bucket(Bucket=store.bucket, **where)
 
 
 def _queue_arn(sqs: Any, url: str) -> str:

@@ -1,10 +1,12 @@
-"""Helpers for tests: identity headers, JSON calls through Chalice's client, queue draining."""
+"""Helpers for tests: identity headers, JSON calls through Chalice's client, presigned uploads,
+queue draining."""
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
 from typing import Any
 
+import requests
 from chalice.test import Client
 
 from chalicelib import aws
@@ -49,6 +51,17 @@ def create_image(client: Client, project: str = "admin", **fields: Any) -> dict[
                             roles="member" if project != "admin" else "admin")
     assert status == 201, image
     return image
+
+
+def upload_single(client: Client, image_id: str, data: bytes, **declared: Any) -> dict[str, Any]:
+    """Ask for a single presigned PUT and send `data` with it over real HTTP (moto's server)."""
+    status, grant, _ = call(client, "POST", f"/v2/images/{image_id}/uploads",
+                            {"size": len(data), **declared})
+    assert status == 201, grant
+    assert grant["type"] == "single"
+    response = requests.put(grant["url"], data=data, headers=grant["headers"], timeout=30)
+    assert response.status_code == 200, response.text
+    return grant
 
 
 def drain(queue_url: str, wait: int = 2) -> list[dict[str, Any]]:

@@ -6,6 +6,7 @@ from chalice import Blueprint, Response
 from chalicelib.api.routing import no_content, route
 from chalicelib.domain.context import RequestContext
 from chalicelib.services import actions as service
+from chalicelib.services import images
 
 bp = Blueprint(__name__)
 
@@ -14,6 +15,13 @@ bp = Blueprint(__name__)
 def deactivate_image(ctx: RequestContext, image_id: str) -> Response:
     """204; also when the image already is deactivated."""
     service.deactivate_image(ctx, image_id)
+    return no_content()
+
+
+@route(bp, "/v2/images/{image_id}/actions/restore", methods=("POST",))
+def restore_image(ctx: RequestContext, image_id: str) -> Response:
+    """204: a pending_delete image is active again (Glint extension, admins only)."""
+    images.restore_image(ctx, image_id)
     return no_content()
 
 

@@ -13,9 +13,10 @@ bp = Blueprint(__name__)
 @route(bp, "/v2/images/{image_id}/file")
 def download(ctx: RequestContext, image_id: str) -> Response:
     """302 to a presigned GET of the data (S3 honours Range); 204 when there is none;
-    `?disk_format=` picks a converted variant."""
-    disk_format = (bp.current_request.query_params or {}).get("disk_format")
-    url = service.download_url(ctx, image_id, disk_format)
+    `?disk_format=` picks a converted variant, `?prefer=store1,store2` the stores to read."""
+    params = bp.current_request.query_params or {}
+    prefer = [s.strip() for s in params.get("prefer", "").split(",") if s.strip()]
+    url = service.download_url(ctx, image_id, params.get("disk_format"), prefer)
     if url is None:
         return no_content()
     return Response(body="", status_code=302, headers={"Location": url})

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 from http import HTTPStatus
+from typing import Any
 
 from chalice import Response
 
@@ -31,9 +32,12 @@ def status_for(exc: GlintError) -> int:
     return 500
 
 
-def error_response(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
+def error_response(status: int, message: str, headers: dict[str, str] | None = None,
+                   details: dict[str, Any] | None = None) -> Response:
     """`{"error": {"code": 404, "title": "Not Found", "message": "..."}}`: glanceclient and
-    openstacksdk both read `message` from each top-level value of an error body."""
-    body = {"error": {"code": status, "title": HTTPStatus(status).phrase, "message": message}}
+    openstacksdk both read `message` from each top-level value of an error body. `details`
+    add fields beside it (a 413's limit and usage)."""
+    body = {"error": {**(details or {}), "code": status, "title": HTTPStatus(status).phrase,
+                      "message": message}}
     return Response(body=json.dumps(body), status_code=status,
                     headers={"Content-Type": "application/json", **(headers or {})})

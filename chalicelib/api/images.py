@@ -18,7 +18,7 @@ bp = Blueprint(__name__)
 def create_image(ctx: RequestContext) -> Response:
     """201 with the new image and its `Location`."""
     image = service.create_image(ctx, json_body(bp))
-    return json_response(render.image(image), status=201, headers={
+    return json_response(render.image(ctx, image), status=201, headers={
         "Location": f"{base_url(bp)}/v2/images/{image.id}",
         # Glance tells clients here how the new image's data may arrive, and where to.
         "OpenStack-image-import-methods": ",".join(discovery.import_methods()),
@@ -32,13 +32,13 @@ def list_images(ctx: RequestContext) -> Response:
     query_params = bp.current_request.query_params
     params = {k: query_params.getlist(k) for k in query_params} if query_params else {}
     page = service.list_images(ctx, parse_list_query(params))
-    return json_response(render.image_list(page.images, page.next_marker, params))
+    return json_response(render.image_list(ctx, page.images, page.next_marker, params))
 
 
 @route(bp, "/v2/images/{image_id}")
 def show_image(ctx: RequestContext, image_id: str) -> Response:
     """One image."""
-    return json_response(render.image(service.get_image(ctx, image_id)))
+    return json_response(render.image(ctx, service.get_image(ctx, image_id)))
 
 
 @route(bp, "/v2/images/{image_id}", methods=("PATCH",))
@@ -46,7 +46,7 @@ def update_image(ctx: RequestContext, image_id: str) -> Response:
     """Apply a JSON-patch (Glance's media types only; others get 415 and `Accept-Patch`)."""
     content_type = bp.current_request.headers.get("content-type", "")
     image = service.update_image(ctx, image_id, content_type, json_body(bp))
-    return json_response(render.image(image))
+    return json_response(render.image(ctx, image))
 
 
 @route(bp, "/v2/images/{image_id}", methods=("DELETE",))

@@ -5,11 +5,14 @@ from typing import Any
 
 from chalice import Blueprint, Response
 
+from chalicelib.api.errors import status_for
+from chalicelib.api.render import with_query
 from chalicelib.api.routing import json_body, json_response, no_content, route
 from chalicelib.domain import members
 from chalicelib.domain.context import RequestContext
 from chalicelib.domain.members import Member
 from chalicelib.services import members as service
+from chalicelib.services.members import Added
 
 bp = Blueprint(__name__)
 MEMBERS = "/v2/images/{image_id}/members"
@@ -18,16 +21,29 @@ MEMBER = MEMBERS + "/{member_id}"
 
 @route(bp, MEMBERS, methods=("POST",))
 def add_member(ctx: RequestContext, image_id: str) -> Response:
-    """200 (Glance's code, not 201) with the new, pending member."""
-    return json_response(_render(service.add_member(ctx, image_id, json_body(bp))))
+    """200 (Glance's code, not 201) with the new, pending member; with `{"members": [...]}`
+    (Glint extension) 200 with one result per project."""
+    body = json_body(bp)
+    if members.is_bulk(body):
+        return json_response({"results": [_result(r) for r in
+                                          service.add_members(ctx, image_id, body)],
+                              "schema": "/v2/schemas/members"})
+    return json_response(_render(service.add_member(ctx, image_id, body)))
 
 
 @route(bp, MEMBERS)
 def list_members(ctx: RequestContext, image_id: str) -> Response:
-    """The image's members as the caller may see them."""
-    found = service.list_members(ctx, image_id)
-    return json_response({"members": [_render(m) for m in found],
-                          "schema": "/v2/schemas/members"})
+    """The image's members as the caller may see them; `?limit=&marker=` pages them
+    (Glint extension), with a `next` link while more remain."""
+    params = bp.current_request.query_params or {}
+    limit, marker = members.parse_page(params)
+    found, next_marker = service.list_members(ctx, image_id, limit, marker)
+    body: dict[str, Any] = {"members": [_render(m) for m in found],
+                            "schema": "/v2/schemas/members"}
+    if next_marker:
+        body["next"] = with_query(MEMBERS.format(image_id=image_id),
+                                  {"limit": [str(limit)], "marker": [next_marker]})
+    return json_response(body)
 
 
 @route(bp, MEMBER)
@@ -64,3 +80,10 @@ def show_members_schema(ctx: RequestContext) -> Response:
 
 def _render(member: Member) -> dict[str, Any]:
     return {**members.document(member), "schema": "/v2/schemas/member"}
+
+
+def _result(added: Added) -> dict[str, Any]:
+    if added.error is not None or added.member is None:
+        return {"member_id": added.member_id, "code": status_for(added.error),
+                "message": added.error.message}
+    return {"member_id": added.member_id, "code": 200, "member": _render(added.member)}

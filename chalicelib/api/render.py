@@ -4,32 +4,41 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
+from chalicelib.domain import property_protections
+from chalicelib.domain.context import RequestContext
 from chalicelib.domain.image import Image, document
+from chalicelib.domain.stores import stores_of
 from chalicelib.services.uploads import UploadGrant
 from chalicelib.blobs.presign import PresignedRequest
 
 
-def image(img: Image) -> dict[str, Any]:
-    """An image with Glance's `self`, `file` and `schema` links."""
-    doc = document(img)
+def image(ctx: RequestContext, img: Image) -> dict[str, Any]:
+    """An image with Glance's `self`, `file` and `schema` links, without the properties the
+    caller's roles may not read (property protections)."""
+    hidden = property_protections.unreadable(ctx.protections, ctx.roles, img.properties)
+    doc = {k: v for k, v in document(img).items() if k not in hidden}
     doc.update({"self": f"/v2/images/{img.id}", "file": f"/v2/images/{img.id}/file",
                 "schema": "/v2/schemas/image"})
+    held = stores_of(img)
+    if held:  # Glance shows it when stores are enabled, and Glint always has them
+        doc["stores"] = ",".join(held)
     return doc
 
 
-def image_list(images: list[Image], next_marker: str | None,
+def image_list(ctx: RequestContext, images: list[Image], next_marker: str | None,
                query: dict[str, list[str]]) -> dict[str, Any]:
     """A page of images with `first` and, unless last, a `next` that keeps the query."""
     params = {k: v for k, v in query.items() if k != "marker"}
-    body: dict[str, Any] = {"images": [image(i) for i in images],
-                            "first": _with_query("/v2/images", params),
+    body: dict[str, Any] = {"images": [image(ctx, i) for i in images],
+                            "first": with_query("/v2/images", params),
                             "schema": "/v2/schemas/images"}
     if next_marker:
-        body["next"] = _with_query("/v2/images", {**params, "marker": [next_marker]})
+        body["next"] = with_query("/v2/images", {**params, "marker": [next_marker]})
     return body
 
 
-def _with_query(path: str, params: dict[str, list[str]]) -> str:
+def with_query(path: str, params: dict[str, list[str]]) -> str:
+    """`path` with the query parameters (each name to all its values) appended."""
     return f"{path}?{urlencode(params, doseq=True)}" if params else path
 
 

@@ -1,4 +1,5 @@
-"""How every view is registered: identity, body parsing and error mapping in one wrapper."""
+"""How every view is registered: identity, body parsing, error mapping, log context and
+tracing in one wrapper."""
 from __future__ import annotations
 
 import functools
@@ -10,10 +11,12 @@ from typing import Any
 
 from chalice import Blueprint, Response
 
-from chalicelib import identity
+from chalicelib import identity, logs, tracing
 from chalicelib.api.authorizer import for_routes as gateway_authorizer
 from chalicelib.api.errors import error_response, status_for
-from chalicelib.domain.errors import GlintError, Invalid, Unauthorized, UnsupportedMediaType
+from chalicelib.config import get_settings
+from chalicelib.domain.errors import (GlintError, Invalid, QuotaExceeded, Unauthorized,
+                                      UnsupportedMediaType)
 from chalicelib.domain.patch import PATCH_V21
 
 log = logging.getLogger(__name__)
@@ -29,8 +32,16 @@ def route(bp: Blueprint, path: str, methods: tuple[str, ...] = ("GET",)) -> Call
         @functools.wraps(view)
         def wrapper(**params: str) -> Response:
             request = bp.current_request
+            # Lines logged for this request carry its ids; its AWS calls nest in its subsegment.
+            with (logs.scope(image_id=unquote(params.get("image_id", ""))),
+                  tracing.request(request.method, path) as trace):
+                return handle(request, trace, **params)
+
+        def handle(request: Any, trace: Any, **params: str) -> Response:
             try:
                 ctx = identity.context_for(request.headers, request.context.get("authorizer"))
+                logs.bind(request_id=ctx.request_id, project=ctx.project_id)
+                tracing.annotate(trace, **logs.current())
                 # API Gateway and Chalice's local server both pass path parameters still
                 # percent-encoded (aws/chalice#511); Glance's router decodes them. In a
                 # path '+' is a literal plus, hence unquote, not unquote_plus.
@@ -38,7 +49,8 @@ def route(bp: Blueprint, path: str, methods: tuple[str, ...] = ("GET",)) -> Call
                 response.headers.setdefault("x-openstack-request-id", ctx.request_id)
                 return response
             except GlintError as exc:
-                return error_response(status_for(exc), exc.message, _extra_headers(exc))
+                return error_response(status_for(exc), exc.message, _extra_headers(exc),
+                                      exc.details)
             except Exception:  # noqa: BLE001 - the outermost boundary: log and convert
                 log.exception("unhandled error", extra={"path": request.path})
                 return error_response(500, "The server has either erred or is incapable of "
@@ -69,12 +81,17 @@ def json_body(bp: Blueprint, required: bool = True) -> Any:
 
     Raises:
         Invalid: the body is missing (when required) or is not valid JSON.
+        QuotaExceeded: the body is larger than this deployment accepts.
     """
     raw = bp.current_request.raw_body
     if not raw:
         if required:
             raise Invalid("Request body is required.")
         return None
+    limit = get_settings().max_request_body_bytes
+    if len(raw) > limit:
+        raise QuotaExceeded(f"Request body is {len(raw)} bytes; at most {limit} are accepted.",
+                            details={"limit": limit})
     try:
         return json.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:

@@ -34,7 +34,7 @@ def show_upload(ctx: RequestContext, image_id: str, upload_id: str) -> Response:
 def complete_upload(ctx: RequestContext, image_id: str, upload_id: str) -> Response:
     """202: the parts are joined; the worker verifies and activates the image."""
     image = service.complete_upload(ctx, image_id, upload_id, json_body(bp))
-    return json_response(render.image(image), status=202)
+    return json_response(render.image(ctx, image), status=202)
 
 
 @route(bp, _UPLOAD, methods=("DELETE",))

@@ -103,15 +103,34 @@ class KeystoneAuthenticator:
                                           "X-Subject-Token": token})
 
     def _validator(self, subject: str) -> str:
-        """The token to validate with: the service token, else the subject itself."""
+        """The token to validate with: the service token, else the subject itself (Keystone's
+        default policy lets a token validate itself)."""
+        return self.service_token() or subject
+
+    def service_token(self, renew: bool = False) -> str | None:
+        """Glint's own token (issued once, renewed before expiry or when `renew`), or None
+        without service credentials.
+
+        Raises:
+            ServiceUnavailable: Keystone cannot be reached or refuses the credentials.
+        """
         credentials = self._credentials
         if credentials is None:
-            # Keystone's default policy lets a token validate itself.
-            return subject
+            return None
         with self._service_lock:
-            if self._service_token is None or self._service_token[1] <= time.time():
+            if renew or self._service_token is None or self._service_token[1] <= time.time():
                 self._service_token = self._issue(credentials)
             return self._service_token[0]
+
+    @property
+    def v3_url(self) -> str:
+        """Keystone's v3 API root."""
+        return self._v3.removesuffix("/auth/tokens")
+
+    @property
+    def session(self) -> requests.Session:
+        """The HTTP session (and connection pool) used to talk to Keystone."""
+        return self._session
 
     def _issue(self, credentials: ServiceCredentials) -> tuple[str, float]:
         user = {"name": credentials.username, "password": credentials.password,

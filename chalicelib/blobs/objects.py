@@ -1,4 +1,5 @@
-"""Reading, copying and deleting objects in the image bucket."""
+"""Reading, copying and deleting objects in the image bucket (or, where a `bucket` is given,
+in another store's bucket)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
@@ -35,11 +36,13 @@ def iter_chunks(key: str, chunk_size: int = CHUNK_SIZE, client: Any = None) -> I
         yield from body.iter_chunks(chunk_size)
 
 
-def copy(source_key: str, target_key: str, client: Any = None) -> None:
-    """Server-side copy within the bucket (multipart for large objects)."""
-    bucket = get_settings().bucket
-    (client or aws.s3()).copy({"Bucket": bucket, "Key": source_key}, bucket, target_key,
-                              Config=_COPY_CONFIG)
+def copy(source_key: str, target_key: str, client: Any = None, bucket: str | None = None,
+         target_bucket: str | None = None, source_client: Any = None) -> None:
+    """Server-side copy (multipart for large objects) within `bucket` or into `target_bucket`;
+    `client` is the target's, `source_client` the source's when it is in another region."""
+    source = bucket or get_settings().bucket
+    (client or aws.s3()).copy({"Bucket": source, "Key": source_key}, target_bucket or source,
+                              target_key, SourceClient=source_client, Config=_COPY_CONFIG)
 
 
 def upload_file(path: Path, key: str, on_progress: Callable[[int], None] | None = None,
@@ -50,9 +53,9 @@ def upload_file(path: Path, key: str, on_progress: Callable[[int], None] | None 
                                      Config=_UPLOAD_CONFIG, Callback=on_progress)
 
 
-def delete(key: str, client: Any = None) -> None:
+def delete(key: str, client: Any = None, bucket: str | None = None) -> None:
     """Delete one object (absent is fine)."""
-    (client or aws.s3()).delete_object(Bucket=get_settings().bucket, Key=key)
+    (client or aws.s3()).delete_object(Bucket=bucket or get_settings().bucket, Key=key)
 
 
 def delete_prefix(prefix: str, client: Any = None) -> int:

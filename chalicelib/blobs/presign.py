@@ -42,7 +42,8 @@ def presign_part(key: str, multipart_id: str, part_number: int, size: int, expir
     return PresignedRequest("PUT", url, {"Content-Length": str(size)})
 
 
-def presign_get(key: str, expires: int, client: Any = None) -> str:
+def presign_get(key: str, expires: int, client: Any = None, bucket: str | None = None) -> str:
     """A GET of the object at `key` (S3 honours Range on it)."""
     return (client or aws.s3()).generate_presigned_url(
-        "get_object", Params={"Bucket": get_settings().bucket, "Key": key}, ExpiresIn=expires)
+        "get_object", Params={"Bucket": bucket or get_settings().bucket, "Key": key},
+        ExpiresIn=expires)

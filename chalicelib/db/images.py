@@ -8,14 +8,14 @@ Read costs (DynamoDB items read):
   default order costs the images examined until it is full: limit + 1 per source when no
   filter rejects any, more when filters are selective. Another sort order reads every
   image of its sources (sorting needs them all). A marker costs 1 more read (a get).
-- owned: every live image of the project (one owner-GSI query, paged): for usage only.
-- in_flight: only uploading/importing images (a sparse GSI): for the reaper.
+- in_flight: only uploading/importing/pending_delete images (a sparse GSI): for the reaper
+  and the scrubber.
 """
 from __future__ import annotations
 
 import heapq
 import itertools
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timedelta, timezone
 from dataclasses import replace
 from typing import Any
@@ -29,7 +29,8 @@ from chalicelib.db import members as member_db
 from chalicelib.db.models import (ClaimMap, ImageModel, LocationMap, UploadMap, bound,
                                     image_order_key)
 
-_IN_FLIGHT = (Status.UPLOADING, Status.IMPORTING)
+# Statuses that put an image in the sparse in-flight index (the reaper's and scrubber's).
+_IN_FLIGHT = (Status.UPLOADING, Status.IMPORTING, Status.PENDING_DELETE)
 # The one partition of the all-images index.
 _ALL = "live"
 # Visibilities that put an image in the sparse visibility index.
@@ -84,6 +85,22 @@ def save(image: Image) -> Image:
     return replace(image, version=item.version)
 
 
+def update(image_id: str, change: Callable[[Image], Image], attempts: int = 5) -> Image:
+    """Read the image, apply `change` and save it, re-reading after each lost race (for
+    changes that stay right whatever else changed meanwhile); returns the saved image.
+
+    Raises:
+        NotFound: no such image, or it was deleted.
+        StaleWrite: it changed underneath every attempt.
+    """
+    for _ in range(attempts - 1):
+        try:
+            return save(change(get(image_id)))
+        except StaleWrite:
+            continue
+    return save(change(get(image_id)))
+
+
 def save_tombstone(image: Image, keep_seconds: int) -> None:
     """Record the image as deleted: out of every list, its id never reused, gone after TTL.
 
@@ -129,11 +146,6 @@ def _stream(source: Source, before_key: str | None, page_size: int) -> Iterator[
                        page_size=page_size)
 
 
-def owned(project_id: str) -> Iterator[Image]:
-    """Every live image the project owns, newest first."""
-    return (_to_domain(item) for item in bound(ImageModel).by_owner.query(project_id))
-
-
 def _shared_with(project_id: str, status: str, before_key: str | None,
                  page_size: int) -> Iterator[Any]:
     # Shares in one member status, newest first. A share outlives a visibility change or a
@@ -149,7 +161,8 @@ def _shared_with(project_id: str, status: str, before_key: str | None,
 
 
 def in_flight(status: Status, changed_before: str) -> Iterator[Image]:
-    """Images in `status` (uploading or importing) not changed since `changed_before`.
+    """Images in `status` (uploading, importing or pending_delete) not changed since
+    `changed_before`.
 
     Reads only in-flight images (a sparse index), oldest first.
     """
@@ -186,7 +199,7 @@ def _to_item(image: Image) -> ImageModel:
         upload=UploadMap(id=upload.id, key=upload.key, size=upload.size, sha256=upload.sha256,
                          multipart_id=upload.multipart_id, part_size=upload.part_size,
                          expires_at=upload.expires_at,
-                         awaiting_import=upload.awaiting_import,
+                         awaiting_import=upload.awaiting_import, task_id=upload.task_id,
                          reserved_bytes=upload.reserved_bytes) if upload else None,
         claim=ClaimMap(key=image.claim.key, lease_until=image.claim.lease_until)
         if image.claim else None,
@@ -220,6 +233,7 @@ def _to_domain(item: ImageModel) -> Image:
                              part_size=_int_or_none(upload.part_size),
                              expires_at=upload.expires_at,
                              awaiting_import=bool(upload.awaiting_import),
+                             task_id=upload.task_id,
                              reserved_bytes=_int_or_none(upload.reserved_bytes))
         if upload else None,
         claim=ImportClaim(key=item.claim.key, lease_until=float(item.claim.lease_until))

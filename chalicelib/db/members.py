@@ -99,6 +99,13 @@ def remove(member: Member) -> None:
         raise
 
 
+def remove_all(image_id: str) -> None:
+    """Delete every membership of an image (it is being purged)."""
+    with bound(MemberModel).batch_write() as batch:
+        for item in bound(MemberModel).query(image_id):
+            batch.delete(item)
+
+
 def shared_image_ids(member_id: str, status: str, before: str | None,
                      page_size: int) -> Iterator[str]:
     """Ids of images shared with `member_id` whose membership is in `status`, newest first,

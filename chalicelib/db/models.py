@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pynamodb.attributes import (BooleanAttribute, ListAttribute, MapAttribute,
+from pynamodb.attributes import (BooleanAttribute, JSONAttribute, ListAttribute, MapAttribute,
                                  NumberAttribute, TTLAttribute, UnicodeAttribute,
                                  UnicodeSetAttribute, VersionAttribute)
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
@@ -34,6 +34,7 @@ class UploadMap(MapAttribute):
     part_size = NumberAttribute(null=True)
     expires_at = UnicodeAttribute()
     awaiting_import = BooleanAttribute(default=False)
+    task_id = UnicodeAttribute(null=True)
     reserved_bytes = NumberAttribute(null=True)
 
 
@@ -183,7 +184,72 @@ class UsageModel(Model):
     limit_image_stage_total = NumberAttribute(null=True)
 
 
-ALL_MODELS: tuple[type[Model], ...] = (ImageModel, MemberModel, UsageModel)
+class ImageTasksIndex(GlobalSecondaryIndex):
+    """An image's tasks, newest first."""
+
+    class Meta:
+        index_name = "by-image"
+        projection = AllProjection()
+
+    image_id = UnicodeAttribute(hash_key=True)
+    sort_key = UnicodeAttribute(range_key=True)
+
+
+class AllTasksIndex(GlobalSecondaryIndex):
+    """Every task, newest first: the admin's list (tasks expire, so the partition stays small)."""
+
+    class Meta:
+        index_name = "all"
+        projection = AllProjection()
+
+    list_all = UnicodeAttribute(hash_key=True)
+    sort_key = UnicodeAttribute(range_key=True)
+
+
+class UnfinishedTasksIndex(GlobalSecondaryIndex):
+    """Pending and processing tasks, least recently changed first: what the reaper watches.
+    Sparse: only unfinished tasks carry `unfinished`."""
+
+    class Meta:
+        index_name = "unfinished"
+        projection = AllProjection()
+
+    unfinished = UnicodeAttribute(hash_key=True)
+    updated_at = UnicodeAttribute(range_key=True)
+
+
+class TaskModel(Model):
+    """One item per task, keyed by id; DynamoDB deletes it after `expires_at` (set when the
+    task finishes)."""
+
+    class Meta:
+        table_name = "unbound"
+        settings_field = "tasks_table"
+        billing_mode = "PAY_PER_REQUEST"
+
+    id = UnicodeAttribute(hash_key=True)
+    type = UnicodeAttribute()
+    status = UnicodeAttribute()
+    owner = UnicodeAttribute()
+    image_id = UnicodeAttribute()
+    user_id = UnicodeAttribute(null=True)
+    request_id = UnicodeAttribute(null=True)
+    input = JSONAttribute(null=True)
+    result = JSONAttribute(null=True)
+    message = UnicodeAttribute(null=True)
+    created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+    sort_key = UnicodeAttribute()
+    list_all = UnicodeAttribute()
+    unfinished = UnicodeAttribute(null=True)
+    expires_at = TTLAttribute(null=True)
+
+    by_image = ImageTasksIndex()
+    every = AllTasksIndex()
+    unfinished_index = UnfinishedTasksIndex()
+
+
+ALL_MODELS: tuple[type[Model], ...] = (ImageModel, MemberModel, UsageModel, TaskModel)
 ALL_MODELS += METADEF_MODELS
 
 

@@ -1,13 +1,18 @@
 """Domain errors, named by meaning; the API maps each family to one HTTP status."""
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 
 class GlintError(Exception):
-    """Base of every error a caller may see; `message` is shown to the user."""
+    """Base of every error a caller may see; `message` is shown to the user, and `details`
+    (machine-readable facts, such as a quota's limit and usage) beside it."""
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, details: Mapping[str, Any] | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.details = dict(details or {})
 
 
 class Unauthorized(GlintError):
@@ -52,7 +57,7 @@ class StaleWrite(Conflict):
 
 
 class QuotaExceeded(GlintError):
-    """A size or count limit would be exceeded."""
+    """A size or count limit would be exceeded (`details` carry the limit and usage)."""
 
 
 class ImageRejected(GlintError):
@@ -65,3 +70,7 @@ class ImportRefused(Invalid):
 
 class FetchFailed(ImageRejected):
     """An import source could not be read in full: HTTP error, too slow, too large."""
+
+
+class StoreFailed(ServiceUnavailable):
+    """A store could not take, give or drop data (no such bucket, access denied, unreachable)."""

@@ -72,6 +72,8 @@ class PendingUpload:
     expires_at: str = ""
     # Staged for glance-direct: the worker leaves it alone until `POST .../import` asks.
     awaiting_import: bool = False
+    # The import task that reports on this upload (None until an import is asked for).
+    task_id: str | None = None
     # Bytes held against the owner's quotas for this upload (domain/usage.upload); None when
     # nothing was reserved. Cleared with the upload, so the hold is given back exactly once.
     reserved_bytes: int | None = None
@@ -135,7 +137,12 @@ RESERVED_NAMES = frozenset({"deleted", "deleted_at", "location"})
 
 def utcnow() -> str:
     """The current time, ISO 8601 UTC with microseconds (they keep creation order exact)."""
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return utc_stamp(datetime.now(timezone.utc).timestamp())
+
+
+def utc_stamp(epoch: float) -> str:
+    """Seconds since the epoch in the stored timestamp format (as `utcnow`)."""
+    return datetime.fromtimestamp(max(epoch, 0), timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def wire_time(stamp: str) -> str:

@@ -2,11 +2,12 @@
 Standard library only."""
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
+from chalicelib.domain import policy
 from chalicelib.domain.context import RequestContext
 from chalicelib.domain.errors import Forbidden, Invalid, QuotaExceeded
 from chalicelib.domain.image import Image, wire_time
@@ -15,6 +16,9 @@ from chalicelib.domain.usage import exceeds
 
 # Glance stores member ids in a 255-character column.
 MAX_MEMBER_ID_LENGTH = 255
+# Glint extensions: projects added by one bulk call, members in one page of a list.
+MAX_BULK_MEMBERS = 1000
+MAX_PAGE = 1000
 
 
 class MemberStatus(StrEnum):
@@ -52,6 +56,48 @@ def parse_new_member(body: Any) -> str:
     if not isinstance(member_id, str) or len(member_id) > MAX_MEMBER_ID_LENGTH:
         raise Invalid(f"Member must be a string of at most {MAX_MEMBER_ID_LENGTH} characters")
     return member_id
+
+
+def is_bulk(body: Any) -> bool:
+    """`{"members": [...]}`: Glint's bulk form of add-member (docs/policy.md)."""
+    return isinstance(body, dict) and "members" in body and "member" not in body
+
+
+def parse_new_members(body: Any) -> list[str]:
+    """The member ids from `{"members": ["<project id>", ...]}`, first occurrence first.
+
+    Raises:
+        Invalid: not that shape, an id is empty or too long, or more than MAX_BULK_MEMBERS.
+    """
+    ids = body.get("members") if isinstance(body, dict) else None
+    if not isinstance(ids, list) or not ids:
+        raise Invalid('Expected members in the form: {"members": ["project_id", ...]}')
+    if len(ids) > MAX_BULK_MEMBERS:
+        raise Invalid(f"At most {MAX_BULK_MEMBERS} members may be added in one call.")
+    return list(dict.fromkeys(parse_new_member({"member": m}) for m in ids))
+
+
+def parse_page(params: Mapping[str, str]) -> tuple[int | None, str | None]:
+    """`limit` and `marker` (the last member id of the previous page) from a member-list
+    query; no limit: the whole list, as Glance answers.
+
+    Raises:
+        Invalid: the limit is not an integer from 1 to MAX_PAGE.
+    """
+    raw = params.get("limit")
+    if raw is not None and not (raw.isdigit() and 1 <= int(raw) <= MAX_PAGE):
+        raise Invalid(f"limit must be an integer from 1 to {MAX_PAGE}.")
+    return (int(raw) if raw is not None else None), params.get("marker") or None
+
+
+def page(found: list[Member], limit: int | None, marker: str | None
+         ) -> tuple[list[Member], str | None]:
+    """The members (in member-id order) after `marker`, at most `limit`, and the marker of
+    the next page (None on the last)."""
+    after = [m for m in found if marker is None or m.member_id > marker]
+    if limit is None or len(after) <= limit:
+        return after, None
+    return after[:limit], after[limit - 1].member_id
 
 
 def parse_status(body: Any) -> MemberStatus:
@@ -97,29 +143,31 @@ def require_shared(image: Image) -> None:
         raise Forbidden("Only shared images have members.")
 
 
-def require_may_manage(ctx: RequestContext, image: Image, action: str) -> None:
-    """Only the owner (or an admin) adds and removes members.
+def require_may_manage(ctx: RequestContext, image: Image, rule: str) -> None:
+    """The `add_member` / `delete_member` rule: by default the owner (or an admin).
 
     Raises:
-        Forbidden: the caller sees the image but does not own it.
+        Forbidden: the caller sees the image but the rule refuses it.
     """
-    if not (ctx.is_admin or image.owner == ctx.project_id):
-        raise Forbidden(f"Not allowed to {action} members for image {image.id}.")
+    if not policy.allowed(ctx, rule, policy.image_target(image)):
+        raise Forbidden(f"Not allowed to {rule.replace('_', ' ')}s for image {image.id}.")
 
 
-def require_may_set_status(ctx: RequestContext, member: Member) -> None:
-    """Only the member itself (or an admin) accepts or rejects a share; the owner may not.
+def require_may_set_status(ctx: RequestContext, image: Image, member: Member) -> None:
+    """The `modify_member` rule: by default only the member itself (or an admin) accepts or
+    rejects a share; the owner may not.
 
     Raises:
         Forbidden: the caller is not that member.
     """
-    if not (ctx.is_admin or member.member_id == ctx.project_id):
+    if not policy.allowed(ctx, "modify_member", policy.image_target(image, member.member_id)):
         raise Forbidden("You are not permitted to modify 'status' on this image member.")
 
 
 def may_see_member(ctx: RequestContext, image: Image, member: Member) -> bool:
-    """The owner (and admins) see every member; a member sees only its own record."""
-    return ctx.is_admin or image.owner == ctx.project_id or member.member_id == ctx.project_id
+    """The `get_member` rule: by default the owner (and admins) see every member; a member
+    sees only its own record."""
+    return policy.allowed(ctx, "get_member", policy.image_target(image, member.member_id))
 
 
 def visible_members(ctx: RequestContext, image: Image, members: Iterable[Member]) -> list[Member]:
@@ -128,13 +176,13 @@ def visible_members(ctx: RequestContext, image: Image, members: Iterable[Member]
                   key=lambda m: m.member_id)
 
 
-def require_member_quota(current: int, limit: int) -> None:
-    """One more member must fit under the limit (-1: unlimited).
+def require_member_quota(current: int, limit: int, adding: int = 1) -> None:
+    """`adding` more members must fit under the limit (-1: unlimited).
 
     Raises:
-        QuotaExceeded: the image already has `limit` members.
+        QuotaExceeded: the image would have more than `limit` members.
     """
-    if exceeds(current + 1, limit):
+    if exceeds(current + adding, limit):
         raise QuotaExceeded(f"Maximum number of image members exceeded: the limit is {limit}.")
 
 

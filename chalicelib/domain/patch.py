@@ -7,7 +7,7 @@ from typing import Any
 import jsonpatch
 import jsonpointer
 
-from chalicelib.domain import policy
+from chalicelib.domain import policy, property_protections
 from chalicelib.domain.context import RequestContext
 from chalicelib.domain.errors import Conflict, Forbidden, Invalid, UnsupportedMediaType
 from chalicelib.domain.image import (IMPORT_ERROR_PROPERTY, READ_ONLY_FIELDS, WRITABLE_FIELDS,
@@ -69,14 +69,15 @@ def apply_patch(ctx: RequestContext, image: Image, operations: list[dict[str, An
     """Apply parsed operations to the image with Glance's rules.
 
     Raises:
-        Forbidden: a read-only, reserved or core property is touched, or a rule forbids it.
+        Forbidden: a read-only, reserved or core property is touched, a protected property
+            is changed in a way the caller's roles may not, or a rule forbids it.
         Conflict: replace or remove of a property that does not exist.
         Invalid: the result breaks the image schema.
     """
     doc = document(image)
     doc.pop(IMPORT_ERROR_PROPERTY, None)
     for op in operations:
-        _check_target(op)
+        _check_target(ctx, image, op)
     try:
         patched = jsonpatch.apply_patch(doc, [{k: v for k, v in op.items() if k != "name"}
                                                for op in operations])
@@ -90,7 +91,7 @@ def apply_patch(ctx: RequestContext, image: Image, operations: list[dict[str, An
     validate_image_document(patched)
     changed = {k for k in patched.keys() | doc.keys() if patched.get(k) != doc.get(k)}
     if "visibility" in changed:
-        policy.require_may_publicize(ctx, patched["visibility"])
+        policy.require_may_publicize(ctx, patched["visibility"], image.owner)
     if changed.intersection(_FORMAT_FIELDS) and image.status not in (Status.QUEUED,
                                                                      Status.IMPORTING):
         raise Forbidden("Attributes disk_format and container_format can be only replaced "
@@ -103,9 +104,19 @@ def apply_patch(ctx: RequestContext, image: Image, operations: list[dict[str, An
     return replace(image, **core, properties=properties, updated_at=now)
 
 
-def _check_target(op: dict[str, Any]) -> None:
+def _check_target(ctx: RequestContext, image: Image, op: dict[str, Any]) -> None:
     name = op["name"]
     if name in READ_ONLY_FIELDS:
         raise Forbidden(f"Attribute '{name}' is read-only.")
     if is_reserved(name):
         raise Forbidden(f"Attribute '{name}' is reserved.")
+    if name not in _CORE_FIELDS:  # property protections cover user properties only
+        property_protections.require(ctx.protections, ctx.roles, name,
+                                     _protected_operation(op["op"], name in image.properties))
+
+
+def _protected_operation(op: str, exists: bool) -> str:
+    """Glance's mapping: remove deletes, replace updates, add creates (updates if present)."""
+    if op == "remove":
+        return "delete"
+    return "update" if op == "replace" or exists else "create"

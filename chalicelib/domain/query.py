@@ -75,7 +75,7 @@ def parse_list_query(params: Mapping[str, Sequence[str]]) -> ListQuery:
     if member_status not in MEMBER_STATUSES:
         raise Invalid(f"Invalid status value: {member_status}")
     return ListQuery(
-        limit=_limit(one.get("limit")), marker=one.get("marker") or None,
+        limit=parse_limit(one.get("limit")), marker=one.get("marker") or None,
         visibility=visibility, member_status=member_status,
         os_hidden=_bool("os_hidden", one.get("os_hidden", "false")),
         tags=tuple(params.get("tag", ())),
@@ -88,7 +88,12 @@ def parse_list_query(params: Mapping[str, Sequence[str]]) -> ListQuery:
     )
 
 
-def _limit(raw: str | None) -> int:
+def parse_limit(raw: str | None) -> int:
+    """Glance's `limit` parameter: default 25, at most 1000.
+
+    Raises:
+        Invalid: not a non-negative integer.
+    """
     if raw is None:
         return DEFAULT_LIMIT
     try:

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from urllib.parse import unquote_plus
 
 from chalicelib.config import get_settings
-from chalicelib.pipeline.requests import IMPORT_REQUEST, WEB_DOWNLOAD_REQUEST, WebDownloadRequest
+from chalicelib.pipeline.requests import (COPY_REQUEST, IMPORT_REQUEST, WEB_DOWNLOAD_REQUEST,
+                                          CopyRequest, WebDownloadRequest)
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,7 +24,7 @@ class ObjectCreated:
     event_name: str
 
 
-def parse_message(body: str) -> Iterator[ObjectCreated | WebDownloadRequest]:
+def parse_message(body: str) -> Iterator[ObjectCreated | WebDownloadRequest | CopyRequest]:
     """The records in one SQS message body: S3's ObjectCreated records, or one of Glint's
     requests; S3's test event and other events are skipped."""
     message = json.loads(body)
@@ -32,6 +33,10 @@ def parse_message(body: str) -> Iterator[ObjectCreated | WebDownloadRequest]:
     if message.get("Event") == WEB_DOWNLOAD_REQUEST:
         fields = {k: message.get(k) for k in WebDownloadRequest.__dataclass_fields__}
         yield WebDownloadRequest(**fields)
+        return
+    if message.get("Event") == COPY_REQUEST:
+        yield CopyRequest(message["image_id"], tuple(message["stores"]),
+                          bool(message.get("all_stores_must_succeed", True)))
         return
     if message.get("Event") == IMPORT_REQUEST:  # staged earlier; the API asks for the import
         yield ObjectCreated(bucket=get_settings().bucket, key=message["key"], size=0, etag="",

@@ -2,16 +2,18 @@
 the scheduled reaper."""
 from __future__ import annotations
 
+import contextlib
 import logging
 
 from chalice import Blueprint, Rate
-from chalice.app import CloudWatchEvent, SQSEvent
+from chalice.app import BaseLambdaEvent, CloudWatchEvent, SQSEvent
 
-from chalicelib import topology
+from chalicelib import logs, topology
+from chalicelib.blobs import keys
 from chalicelib.config import get_settings
-from chalicelib.pipeline import recovery, run, web_import
-from chalicelib.pipeline.events import parse_message
-from chalicelib.pipeline.requests import WebDownloadRequest
+from chalicelib.pipeline import copies, recovery, run, scrubber, web_import
+from chalicelib.pipeline.events import ObjectCreated, parse_message
+from chalicelib.pipeline.requests import CopyRequest, WebDownloadRequest
 
 log = logging.getLogger(__name__)
 bp = Blueprint(__name__)
@@ -25,11 +27,14 @@ def import_worker(event: SQSEvent) -> None:
     """Verify and activate the image behind each staged object; fetch web-downloads."""
     for record in event:
         for item in parse_message(record.body):
-            if isinstance(item, WebDownloadRequest):
-                outcome = web_import.fetch_into_staging(item)
-            else:
-                outcome = run.import_staged_object(item)
-            log.info("import message handled", extra={"outcome": str(outcome)})
+            with _log_scope(event, item):
+                if isinstance(item, WebDownloadRequest):
+                    outcome = web_import.fetch_into_staging(item)
+                elif isinstance(item, CopyRequest):
+                    outcome = copies.copy_to_stores(item)
+                else:
+                    outcome = run.import_staged_object(item)
+                log.info("import message handled", extra={"outcome": str(outcome)})
 
 
 @bp.on_sqs_message(queue=_QUEUE.dlq_name, batch_size=10)
@@ -37,11 +42,32 @@ def import_dead_letters(event: SQSEvent) -> None:
     """Fail, with the last recorded error, the imports whose messages exhausted their retries."""
     for record in event:
         for item in parse_message(record.body):
-            if recovery.dead_letter(item):
-                log.warning("import failed for good", extra={"image": str(item)})
+            with _log_scope(event, item):
+                if (copies.dead_letter(item) if isinstance(item, CopyRequest)
+                        else recovery.dead_letter(item)):
+                    log.warning("import failed for good", extra={"image": str(item)})
 
 
 @bp.schedule(Rate(topology.REAPER_PERIOD_MINUTES, unit=Rate.MINUTES))
 def import_reaper(event: CloudWatchEvent) -> None:
     """Find imports and uploads that stalled, and fail or re-request them."""
-    recovery.reap()
+    with _log_scope(event):
+        recovery.reap()
+
+
+@bp.schedule(Rate(topology.SCRUBBER_PERIOD_MINUTES, unit=Rate.MINUTES))
+def image_scrubber(event: CloudWatchEvent) -> None:
+    """Purge images whose delayed delete expired; sweep abandoned staging."""
+    with _log_scope(event):
+        scrubber.scrub()
+
+
+def _log_scope(event: BaseLambdaEvent,
+               item: object = None) -> contextlib.AbstractContextManager[None]:
+    """Lines logged for one message carry the invocation's request id and the image's id."""
+    if isinstance(item, ObjectCreated):
+        image_id = (keys.parse_staging_key(item.key) or (None,))[0]
+    else:  # the pipeline's own requests name their image
+        image_id = getattr(item, "image_id", None)
+    return logs.scope(request_id=getattr(event.context, "aws_request_id", None),
+                      image_id=image_id)

@@ -11,9 +11,10 @@ from chalicelib.blobs import keys, objects
 from chalicelib.config import get_settings
 from chalicelib.db import images as image_db
 from chalicelib.domain.errors import NotFound
-from chalicelib.domain.image import Image, Status
+from chalicelib.domain.image import Image, Status, utc_stamp
 from chalicelib.pipeline.events import ObjectCreated
 from chalicelib.pipeline.requests import WebDownloadRequest, request_import
+from chalicelib.pipeline import task_progress
 from chalicelib.pipeline.run import fail_import
 
 log = logging.getLogger(__name__)
@@ -25,6 +26,7 @@ class Reaped:
 
     failed: tuple[str, ...] = ()
     requeued: tuple[str, ...] = ()
+    orphaned_tasks: tuple[str, ...] = ()
 
 
 def reap(now: float | None = None) -> Reaped:
@@ -35,13 +37,13 @@ def reap(now: float | None = None) -> Reaped:
     the owner sees why at once and can upload again."""
     now = time.time() if now is None else now
     grace = get_settings().reap_after_seconds
-    cutoff = _iso(now - grace)
+    cutoff = utc_stamp(now - grace)
     failed: list[str] = []
     requeued: list[str] = []
     for image in image_db.in_flight(Status.IMPORTING, cutoff):
         if image.claim and image.claim.lease_until < now - grace:
             fail_import(image, "Import stalled: the worker stopped before finishing "
-                               f"(its lease ran out at {_iso(image.claim.lease_until)}).")
+                               f"(its lease ran out at {utc_stamp(image.claim.lease_until)}).")
             failed.append(image.id)
     for image in image_db.in_flight(Status.UPLOADING, cutoff):
         upload = image.upload
@@ -54,9 +56,12 @@ def reap(now: float | None = None) -> Reaped:
             fail_import(image, "Upload abandoned: no data arrived before the upload URLs "
                                f"expired at {upload.expires_at}.")
             failed.append(image.id)
-    if failed or requeued:
-        log.warning("reaper acted", extra={"failed": failed, "requeued": requeued})
-    return Reaped(tuple(failed), tuple(requeued))
+    # Last: tasks of imports that went away unanswered (image deleted, upload aborted).
+    orphaned = task_progress.reap_orphans(cutoff)
+    if failed or requeued or orphaned:
+        log.warning("reaper acted", extra={"failed": failed, "requeued": requeued,
+                                           "orphaned_tasks": orphaned})
+    return Reaped(tuple(failed), tuple(requeued), orphaned)
 
 
 def dead_letter(item: ObjectCreated | WebDownloadRequest) -> bool:
@@ -87,8 +92,3 @@ def _expired(expires_at: str, before: float) -> bool:
         return False
     stamp = datetime.strptime(expires_at, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
     return stamp.timestamp() < before
-
-
-def _iso(epoch: float) -> str:
-    stamp = datetime.fromtimestamp(max(epoch, 0), timezone.utc)
-    return stamp.strftime("%Y-%m-%dT%H:%M:%S.%fZ")

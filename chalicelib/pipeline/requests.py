@@ -11,6 +11,7 @@ from chalicelib.config import get_settings
 
 IMPORT_REQUEST = "glint:ImportRequested"
 WEB_DOWNLOAD_REQUEST = "glint:WebDownloadRequested"
+COPY_REQUEST = "glint:CopyRequested"
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +33,20 @@ def request_import(image_id: str, key: str, client: Any = None) -> None:
 def request_web_download(request: WebDownloadRequest, client: Any = None) -> None:
     """Ask the worker to fetch a URI into staging (S3's event then drives the import)."""
     _send({"Event": WEB_DOWNLOAD_REQUEST, **asdict(request)}, client)
+
+
+@dataclass(frozen=True, slots=True)
+class CopyRequest:
+    """Copy an active image's data into `stores` (copy-image, docs/stores.md)."""
+
+    image_id: str
+    stores: tuple[str, ...]
+    all_stores_must_succeed: bool = True
+
+
+def request_copy(request: CopyRequest, client: Any = None) -> None:
+    """Ask the worker to copy an image into more stores."""
+    _send({"Event": COPY_REQUEST, **asdict(request)}, client)
 
 
 def _send(body: dict[str, Any], client: Any) -> None:

@@ -8,20 +8,20 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
-from chalicelib import events, tracing
+from chalicelib import events, logs, metrics, tracing
 from chalicelib.blobs import keys, multipart, objects
 from chalicelib.config import get_settings
 from chalicelib.db import images as image_db
 from chalicelib.domain.errors import ImageRejected, NotFound, StaleWrite
 from chalicelib.domain.image import (ImportClaim, Image, Location, PendingUpload, Status,
                                      transition, utcnow)
-from chalicelib.pipeline import variants
+from chalicelib.pipeline import task_progress, variants
 from chalicelib.pipeline.events import ObjectCreated
 from chalicelib.pipeline.hashing import OS_HASH_ALGO, Digests, digest
 from chalicelib.pipeline.inspect import StreamInspector
+from chalicelib.services import quotas as quota_service
 
 log = logging.getLogger(__name__)
-DEFAULT_STORE = "default"
 Clock = Callable[[], float]
 
 
@@ -53,6 +53,8 @@ def import_claimed(image: Image, clock: Clock = time.time) -> Outcome:
     """Verify and activate an image whose import lease the caller holds (status `importing`):
     the worker's path after its claim, and the API's for small `PUT .../file` uploads."""
     lease = _Lease(image, clock)
+    logs.bind(image_id=image.id, project=image.owner)
+    metrics.import_started()
     try:
         return _verify_and_activate(lease, image.upload)
     except LeaseLost:
@@ -70,17 +72,21 @@ def _verify_and_activate(lease: _Lease, pending: PendingUpload) -> Outcome:
     image = lease.image
     settings = get_settings()
     inspector = StreamInspector(image.disk_format or "", settings.max_virtual_size_bytes)
+    progress = task_progress.begin(image, lease.clock)
     with variants.spool(bool(settings.convert_to)) as spool:
-        with tracing.subsegment("hash", image_id=image.id, project=image.owner,
-                                bytes=pending.size, format=image.disk_format):
+        with (tracing.subsegment("hash", image_id=image.id, project=image.owner,
+                                 bytes=pending.size, format=image.disk_format),
+              metrics.throughput("Verify", pending.size)):
             digests = digest(objects.iter_chunks(pending.key), with_sha256=bool(pending.sha256),
                              on_progress=lease.renew_if_due,
-                             observers=(inspector.eat, *spool.observers))
+                             observers=(inspector.eat, *spool.observers, progress.observe))
         _check(digests, pending)
         inspection = inspector.verdict()
-        converted = spool.convert(image, pending.id, inspection, DEFAULT_STORE,
+        # Uploads land in the default store, whose bucket is the one they were staged in.
+        converted = spool.convert(image, pending.id, inspection, settings.default_store.id,
                                   lease.renew_if_due)
-    location = Location(id=pending.id, store=DEFAULT_STORE, key=keys.image_key(image.id, pending.id))
+    location = Location(id=pending.id, store=settings.default_store.id,
+                        key=keys.image_key(image.id, pending.id))
     with tracing.subsegment("copy", image_id=image.id, bytes=digests.size):
         objects.copy(pending.key, location.key)
     image = lease.image
@@ -98,9 +104,12 @@ def _verify_and_activate(lease: _Lease, pending: PendingUpload) -> Outcome:
                     objects.delete(stored.key)
                 objects.delete(pending.key)
             raise LeaseLost() from None
+    quota_service.settle_upload(pending, active)  # after the one write that ends the upload
     objects.delete(pending.key)
     events.publish_image(events.IMAGE_UPLOAD, active)
     events.publish_image(events.IMAGE_ACTIVATE, active)
+    task_progress.succeed(pending.task_id, active)
+    metrics.import_succeeded(digests.size)
     log.info("image activated", extra={"image_id": image.id, "size": digests.size})
     return Outcome.ACTIVATED
 
@@ -146,7 +155,8 @@ def _check(digests: Digests, pending: PendingUpload) -> None:
 
 
 def fail_import(image: Image, reason: str) -> None:
-    """Back to `queued` with the reason visible, the staged object (or parts) gone."""
+    """Back to `queued` with the reason visible, the staged object (or parts) and the
+    upload's quota hold gone."""
     assert image.upload is not None
     staged = image.upload
     failed = replace(transition(image, Status.QUEUED, utcnow()), import_error=reason)
@@ -156,11 +166,14 @@ def fail_import(image: Image, reason: str) -> None:
         log.info("import failure not recorded: image changed meanwhile",
                  extra={"image_id": image.id})
         return
+    quota_service.release_upload(image.owner, staged)
     if staged.multipart_id:
         multipart.abort(staged.key, staged.multipart_id)
     objects.delete(staged.key)
     events.publish_image(events.IMAGE_IMPORT_FAILURE, failed, reason=reason)
+    task_progress.fail(staged.task_id, reason)
     log.warning("import rejected", extra={"image_id": image.id, "reason": reason})
+    metrics.import_failed(reason)
 
 
 def _gone(image_id: str) -> bool:

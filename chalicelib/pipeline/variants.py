@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
-from chalicelib import tracing
+from chalicelib import metrics, tracing
 from chalicelib.blobs import keys, objects
 from chalicelib.config import get_settings
 from chalicelib.domain.image import Image, Location
@@ -46,13 +46,15 @@ class Spool:
         settings = get_settings()
         self._file.flush()
         source = Path(self._file.name)
+        size = source.stat().st_size
         limits = convert.Limits(settings.convert_timeout_seconds,
                                 settings.convert_max_output_bytes)
         made: list[Location] = []
         try:
             for target in convert.targets(inspection.format, image.disk_format or "",
                                           settings.convert_to):
-                with tracing.subsegment("convert", image_id=image.id, format=target):
+                with (tracing.subsegment("convert", image_id=image.id, format=target, bytes=size),
+                      metrics.throughput("Convert", size)):
                     output = convert.convert(source, inspection.format, target,
                                              source.with_name(f"variant.{target}"), limits)
                 on_progress(0)

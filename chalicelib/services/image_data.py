@@ -13,16 +13,20 @@ from typing import Any
 from chalicelib.blobs import keys, objects
 from chalicelib.config import get_settings
 from chalicelib.db import images as image_db
-from chalicelib.domain import policy
 from chalicelib.domain.context import RequestContext
 from chalicelib.domain.errors import Conflict, ImageRejected, Invalid, QuotaExceeded
 from chalicelib.domain.image import Image, ImportClaim, PendingUpload, Status, transition, utcnow
+from chalicelib.domain.tasks import new_task_id
+from chalicelib.domain.stores import StoreSelection, parse_selection
 from chalicelib.pipeline import run
 from chalicelib.pipeline.fetch import ExpectedDigest, expected_digest
 from chalicelib.pipeline.fetch_policy import validate_uri
 from chalicelib.pipeline.requests import WebDownloadRequest, request_import, request_web_download
 from chalicelib.pipeline.web_download import policy_from_settings
-from chalicelib.services.images import get_image
+from chalicelib.services import quotas as quota_service
+from chalicelib.services import stores as store_service
+from chalicelib.services import tasks
+from chalicelib.services.images import get_image_for
 
 log = logging.getLogger(__name__)
 KNOWN_METHODS = ("glance-direct", "web-download", "copy-image", "glance-download")
@@ -36,6 +40,8 @@ class ImportRequest:
     uri: str | None = None
     # Glint extension for web-download: the data's expected hash (Glance's validation_data).
     expected: ExpectedDigest | None = None
+    # copy-image: which stores, and whether one failing undoes the others.
+    stores: StoreSelection | None = None
 
 
 def upload_file(ctx: RequestContext, image_id: str, data: bytes,
@@ -43,7 +49,8 @@ def upload_file(ctx: RequestContext, image_id: str, data: bytes,
     """`PUT .../file`: store the bytes, then verify and activate them before answering.
 
     Raises:
-        QuotaExceeded: the body is larger than the API carries (use the presigned upload).
+        QuotaExceeded: the body is larger than the API carries (use the presigned upload),
+            or would break the owner's quotas.
         Invalid: the size header does not match, or formats are missing.
         Conflict: the image is not queued.
         ImageRejected: the data failed verification (the reason is kept on the image).
@@ -52,11 +59,13 @@ def upload_file(ctx: RequestContext, image_id: str, data: bytes,
     if not (image.disk_format and image.container_format):
         raise Invalid("Properties disk_format, container_format must be set prior to "
                       "saving data.")
-    pending = _pending(image.id, len(data))
+    pending = replace(_pending(image.id, len(data)), task_id=new_task_id())
     # Claimed before the bytes land, so the worker that S3's event wakes leaves it to us.
     claim = ImportClaim(pending.key, time.time() + get_settings().import_lease_seconds)
-    claimed = image_db.save(replace(transition(image, Status.IMPORTING, utcnow()), upload=pending,
-                                    claim=claim, import_error=None))
+    with quota_service.upload_held(image, pending.size):
+        claimed = image_db.save(replace(transition(image, Status.IMPORTING, utcnow()),
+                                        upload=pending, claim=claim, import_error=None))
+    tasks.start_import(ctx, claimed, tasks.FILE_UPLOAD)
     objects.put(pending.key, data)
     if run.import_claimed(claimed) is run.Outcome.REJECTED:
         raise ImageRejected(image_db.get(image.id).import_error or "Image data was rejected.")
@@ -67,14 +76,16 @@ def stage(ctx: RequestContext, image_id: str, data: bytes, declared_size: int | 
     """`PUT .../stage`: keep the bytes in staging until a glance-direct import asks for them.
 
     Raises:
-        QuotaExceeded: the body is larger than the API carries (stage with a presigned upload).
+        QuotaExceeded: the body is larger than the API carries (stage with a presigned upload),
+            or would break the owner's quotas.
         Invalid: the size header does not match.
         Conflict: the image is not queued (already staged, importing or active).
     """
     image = _writable(ctx, image_id, data, declared_size, "staged")
     pending = replace(_pending(image.id, len(data)), awaiting_import=True)
-    staged = image_db.save(replace(transition(image, Status.UPLOADING, utcnow()), upload=pending,
-                                   import_error=None))
+    with quota_service.upload_held(image, pending.size):
+        staged = image_db.save(replace(transition(image, Status.UPLOADING, utcnow()),
+                                       upload=pending, import_error=None))
     objects.put(pending.key, data)
     return staged
 
@@ -87,23 +98,29 @@ def import_image(ctx: RequestContext, image_id: str, body: Any) -> Image:
         Conflict: the image is not in the state the method needs, or lacks its formats.
     """
     request = parse_import_request(body)
-    image = get_image(ctx, image_id)
-    policy.require_owner(ctx, image, "import")
+    # Glance: copying an active image to more stores is copy_image (admins); else modify_image.
+    image = get_image_for(ctx, image_id,
+                          "copy_image" if request.method == "copy-image" else "modify_image")
     if not (image.disk_format and image.container_format):
         raise Conflict("Properties disk_format, container_format must be set prior to "
                        "importing data.")
     if request.method == "web-download":
-        return _web_download(image, request)
-    return _glance_direct(image, request)
+        return _web_download(ctx, image, request, body)
+    if request.method == "copy-image" and request.stores is not None:
+        return store_service.copy_image(image, request.stores)
+    return _glance_direct(ctx, image, request, body)
 
 
-def _glance_direct(image: Image, request: ImportRequest) -> Image:
+def _glance_direct(ctx: RequestContext, image: Image, request: ImportRequest,
+                   body: dict[str, Any]) -> Image:
     upload = image.upload
     if image.status is not Status.UPLOADING or upload is None or not upload.awaiting_import:
         raise Conflict("Image needs to be staged before 'glance-direct' method can be used.")
     if objects.size_of(upload.key) is None:
         raise Conflict("The image has no staged data yet; upload it before importing.")
-    requested = image_db.save(replace(image, upload=replace(upload, awaiting_import=False)))
+    requested = image_db.save(replace(image, upload=replace(upload, awaiting_import=False,
+                                                            task_id=new_task_id())))
+    tasks.start_import(ctx, requested, request.method, body)  # before the worker can look
     request_import(image.id, upload.key)
     log.info("import requested", extra={"image_id": image.id, "method": request.method})
     return requested
@@ -124,6 +141,8 @@ def parse_import_request(body: Any) -> ImportRequest:
     if name not in get_settings().import_methods:
         raise Invalid(f"Import method {name} is not enabled here; offered: "
                       f"{', '.join(get_settings().import_methods)}.")
+    if name == "copy-image":
+        return ImportRequest(method=name, stores=parse_selection(body))
     if name != "web-download":
         return ImportRequest(method=name)
     uri = method.get("uri")
@@ -141,16 +160,20 @@ def _expected(validation: Any) -> ExpectedDigest | None:
     return expected_digest(validation.get("os_hash_algo", ""), validation.get("os_hash_value", ""))
 
 
-def _web_download(image: Image, request: ImportRequest) -> Image:
+def _web_download(ctx: RequestContext, image: Image, request: ImportRequest,
+                  body: dict[str, Any]) -> Image:
     if image.status is not Status.QUEUED:
         raise Conflict(f"Image status is '{image.status}'; web-download imports into a queued "
                        "image only.")
     timeout = get_settings().web_download.timeout_seconds
     expires = datetime.now(timezone.utc) + timedelta(seconds=timeout)
     # The size is unknown until the last byte; the worker records it before S3 reports it.
-    pending = replace(_pending(image.id, 0), expires_at=expires.strftime("%Y-%m-%dT%H:%M:%SZ"))
-    started = image_db.save(replace(transition(image, Status.UPLOADING, utcnow()),
-                                    upload=pending, import_error=None))
+    pending = replace(_pending(image.id, 0), expires_at=expires.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                      task_id=new_task_id())
+    with quota_service.upload_held(image, pending.size):  # one upload; bytes on arrival
+        started = image_db.save(replace(transition(image, Status.UPLOADING, utcnow()),
+                                        upload=pending, import_error=None))
+    tasks.start_import(ctx, started, request.method, body)
     expected = request.expected
     request_web_download(WebDownloadRequest(
         image.id, pending.id, request.uri or "", expected.algorithm if expected else None,
@@ -168,8 +191,7 @@ def _writable(ctx: RequestContext, image_id: str, data: bytes, declared_size: in
     if declared_size is not None and declared_size != len(data):
         raise Invalid(f"x-openstack-image-size says {declared_size} bytes but {len(data)} "
                       "were sent.")
-    image = get_image(ctx, image_id)
-    policy.require_owner(ctx, image, "upload data to")
+    image = get_image_for(ctx, image_id, "upload_image")
     if image.status is not Status.QUEUED:
         raise Conflict(f"Image status is '{image.status}'; data can be {verb} only while the "
                        "image is queued.")
@@ -178,4 +200,5 @@ def _writable(ctx: RequestContext, image_id: str, data: bytes, declared_size: in
 
 def _pending(image_id: str, size: int) -> PendingUpload:
     upload_id = uuid.uuid4().hex
-    return PendingUpload(id=upload_id, key=keys.staging_key(image_id, upload_id), size=size)
+    return PendingUpload(id=upload_id, key=keys.staging_key(image_id, upload_id), size=size,
+                         reserved_bytes=size)

@@ -6,16 +6,17 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from chalicelib import events
+from chalicelib import events, stores
 from chalicelib.blobs import keys, objects
 from chalicelib.config import get_settings
 from chalicelib.db import images as image_db
 from chalicelib.db import members as member_db
-from chalicelib.domain import create, listing, patch, policy
+from chalicelib.domain import create, listing, patch, policy, quotas, usage
 from chalicelib.domain.context import RequestContext
-from chalicelib.domain.errors import Forbidden, Invalid, NotFound
+from chalicelib.domain.errors import Conflict, Forbidden, Invalid, NotFound
 from chalicelib.domain.image import Image, Status, transition, utcnow
 from chalicelib.domain.query import ListQuery
+from chalicelib.services import quotas as quota_service
 
 log = logging.getLogger(__name__)
 
@@ -29,8 +30,16 @@ class Page:
 
 
 def create_image(ctx: RequestContext, body: Any) -> Image:
-    """`POST /v2/images`: a new queued image owned by the caller's project."""
-    image = image_db.create(create.new_image(ctx, body, utcnow()))
+    """`POST /v2/images`: a new queued image owned by the caller's project (or, for an
+    admin, the one it names), counted against that project's image_count_total.
+
+    Raises:
+        QuotaExceeded: too many properties or tags, or the owner has all the images allowed.
+    """
+    image = create.new_image(ctx, body, utcnow())
+    quotas.check_image(None, image, quota_service.image_limits())
+    with quota_service.held(image.owner, usage.new_image()):
+        image = image_db.create(image)
     events.publish_image(events.IMAGE_CREATE, image)
     return image
 
@@ -43,6 +52,20 @@ def get_image(ctx: RequestContext, image_id: str) -> Image:
     """
     image = image_db.get(image_id)
     return policy.require_visible(ctx, image, _member_status(ctx, image))
+
+
+def get_image_for(ctx: RequestContext, image_id: str, rule: str) -> Image:
+    """An image the caller may see and may do `rule` to (404 before 403, as in Glance).
+
+    Raises:
+        NotFound: it does not exist or the caller may not see it.
+        Forbidden: the caller sees it but the policy rule refuses the action.
+    """
+    image = image_db.get(image_id)
+    member_status = _member_status(ctx, image)
+    policy.require_visible(ctx, image, member_status)
+    policy.require(ctx, rule, image, member_status)
+    return image
 
 
 def _member_status(ctx: RequestContext, image: Image) -> str | None:
@@ -59,8 +82,10 @@ def list_images(ctx: RequestContext, query: ListQuery) -> Page:
     its order, one page at a time (read costs: db.images.newest_first).
 
     Raises:
+        Forbidden: the `get_images` rule refuses the caller.
         Invalid: the marker names no image the caller can see (Glance answers 400).
     """
+    policy.require_allowed(ctx, "get_images", {"project_id": ctx.project_id})
     marker = None
     if query.marker:
         try:
@@ -91,33 +116,65 @@ def _page(found: list[Image], limit: int) -> Page:
 
 
 def update_image(ctx: RequestContext, image_id: str, content_type: str, body: Any) -> Image:
-    """`PATCH /v2/images/{id}`: apply a Glance JSON-patch; a concurrent change gives 409."""
+    """`PATCH /v2/images/{id}`: apply a Glance JSON-patch; a concurrent change gives 409.
+
+    Raises:
+        QuotaExceeded: the patch adds properties or tags beyond the per-image limits.
+    """
     operations = patch.parse_patch(content_type, body)
-    image = get_image(ctx, image_id)
-    policy.require_owner(ctx, image, "modify")
+    image = get_image_for(ctx, image_id, "modify_image")
     updated = patch.apply_patch(ctx, image, operations, utcnow())
     if updated is image:
         return image
+    quotas.check_image(image, updated, quota_service.image_limits())
     saved = image_db.save(updated)
     events.publish_image(events.IMAGE_UPDATE, saved)
     return saved
 
 
 def delete_image(ctx: RequestContext, image_id: str) -> None:
-    """`DELETE /v2/images/{id}`: tombstone the record, then remove its data and staging.
+    """`DELETE /v2/images/{id}`: with delayed delete an active image goes `pending_delete`
+    (the scrubber purges it later; an admin may restore it until then), else it is purged.
 
     Raises:
         Forbidden: the image is protected, or not the caller's.
     """
-    image = get_image(ctx, image_id)
-    policy.require_owner(ctx, image, "delete")
+    image = get_image_for(ctx, image_id, "delete_image")
     if image.protected:
         raise Forbidden(f"Image {image.id} is protected and cannot be deleted.")
+    if get_settings().delayed_delete and image.status is Status.ACTIVE:
+        pending = image_db.save(transition(image, Status.PENDING_DELETE, utcnow()))
+        events.publish_image(events.IMAGE_DELETE, pending)
+        return
+    purge_image(image, events.IMAGE_DELETE)
+    log.info("image deleted", extra={"image_id": image.id, "project": ctx.project_id})
+
+
+def restore_image(ctx: RequestContext, image_id: str) -> Image:
+    """`POST /v2/images/{id}/actions/restore` (Glint extension, admins): undo a delayed
+    delete before the scrubber purges the image.
+
+    Raises:
+        Forbidden: the `restore_image` rule (admins) refuses the caller.
+        Conflict: the image is not pending_delete.
+    """
+    image = get_image_for(ctx, image_id, "restore_image")
+    if image.status is not Status.PENDING_DELETE:
+        raise Conflict(f"Image {image.id} is {image.status}; only a pending_delete image "
+                       "can be restored.")
+    restored = image_db.save(transition(image, Status.ACTIVE, utcnow()))
+    events.publish_image(events.IMAGE_RESTORE, restored)
+    return restored
+
+
+def purge_image(image: Image, event: str) -> None:
+    """Tombstone the record, then remove the image's data and staging, for good."""
     deleted = transition(image, Status.DELETED, utcnow())
     # The tombstone goes first: a worker racing this delete then fails its conditional write.
     image_db.save_tombstone(deleted, get_settings().deleted_image_ttl_seconds)
+    quota_service.release_image(image)
     for location in image.locations:
-        objects.delete(location.key)
+        stores.delete(location)  # in whichever store (bucket) holds that copy
     objects.delete_prefix(keys.staging_prefix(image.id))
-    events.publish_image(events.IMAGE_DELETE, deleted)
-    log.info("image deleted", extra={"image_id": image.id, "project": ctx.project_id})
+    member_db.remove_all(image.id)
+    events.publish_image(event, deleted)

@@ -10,11 +10,11 @@ from collections.abc import Callable
 from chalicelib import events
 from chalicelib.config import get_settings
 from chalicelib.db import images as image_db
-from chalicelib.domain import policy, tags
+from chalicelib.domain import tags
 from chalicelib.domain.context import RequestContext
 from chalicelib.domain.errors import StaleWrite
 from chalicelib.domain.image import Image, utcnow
-from chalicelib.services.images import get_image
+from chalicelib.services.images import get_image_for
 
 # Read-modify-write attempts before a still-contended tag change gives up with 409.
 ATTEMPTS = 3
@@ -50,8 +50,7 @@ def remove_tag(ctx: RequestContext, image_id: str, tag: str) -> None:
 def _change_tags(ctx: RequestContext, image_id: str, change: Callable[[Image], Image],
                  **detail: str) -> None:
     for attempt in range(1, ATTEMPTS + 1):
-        image = get_image(ctx, image_id)
-        policy.require_owner(ctx, image, "modify")
+        image = get_image_for(ctx, image_id, "modify_image")
         updated = change(image)
         if updated is image:
             return

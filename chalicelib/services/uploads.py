@@ -7,17 +7,20 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from chalicelib import metrics
 from chalicelib.blobs import keys, multipart, objects, presign
 from chalicelib.blobs.presign import PresignedRequest
 from chalicelib.config import get_settings
 from chalicelib.db import images as image_db
-from chalicelib.domain import policy
 from chalicelib.domain.context import RequestContext
 from chalicelib.domain.errors import Conflict, Invalid, NotFound
 from chalicelib.domain.image import Image, PendingUpload, Status, transition, utcnow
+from chalicelib.domain.tasks import new_task_id
 from chalicelib.domain.uploads import (UploadPlan, parse_upload_request, plan_upload,
                                        split_into_parts)
-from chalicelib.services.images import get_image
+from chalicelib.services import quotas as quota_service
+from chalicelib.services import tasks
+from chalicelib.services.images import get_image_for
 
 log = logging.getLogger(__name__)
 # Part URLs handed out per response; clients page through the rest with `first_part`.
@@ -51,12 +54,12 @@ def start_upload(ctx: RequestContext, image_id: str, body: Any) -> UploadGrant:
     Raises:
         Invalid: bad size, sha256 or part size.
         Conflict: the image is not queued/uploading, or lacks its formats.
-        QuotaExceeded: the size is beyond what one upload may carry.
+        QuotaExceeded: the size is beyond what one upload may carry, or the declared bytes
+            or one more upload would break the owner's quotas.
     """
     request = parse_upload_request(body)
     settings = get_settings()
-    image = get_image(ctx, image_id)
-    policy.require_owner(ctx, image, "upload data to")
+    image = get_image_for(ctx, image_id, "upload_image")
     if image.status not in (Status.QUEUED, Status.UPLOADING):
         raise Conflict(f"Image {image.id} is {image.status}; data can be uploaded only to a "
                        "queued image.")
@@ -67,19 +70,23 @@ def start_upload(ctx: RequestContext, image_id: str, body: Any) -> UploadGrant:
     upload_id = uuid.uuid4().hex
     key = keys.staging_key(image.id, upload_id)
     expires_at = (datetime.now(timezone.utc) + timedelta(seconds=settings.presign_expires_seconds))
-    pending = PendingUpload(id=upload_id, key=key, size=request.size, sha256=request.sha256,
-                            multipart_id=multipart.start(key) if plan.multipart else None,
-                            part_size=plan.part_size,
-                            expires_at=expires_at.strftime("%Y-%m-%dT%H:%M:%SZ"))
     now = utcnow()
     uploading = transition(image, Status.UPLOADING, now) if image.status is Status.QUEUED else image
-    try:
-        saved = image_db.save(replace(uploading, upload=pending, import_error=None, updated_at=now))
-    except Exception:  # not recorded, so nobody else will ever clean it up: do it, re-raise
-        _discard(pending)
-        raise
-    if image.upload:  # a new upload supersedes the previous one
+    with quota_service.upload_held(image, request.size):
+        pending = PendingUpload(id=upload_id, key=key, size=request.size, sha256=request.sha256,
+                                multipart_id=multipart.start(key) if plan.multipart else None,
+                                part_size=plan.part_size,
+                                expires_at=expires_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                                task_id=new_task_id(), reserved_bytes=request.size)
+        try:
+            saved = image_db.save(replace(uploading, upload=pending, import_error=None,
+                                          updated_at=now))
+        except Exception:  # not recorded, so nobody else will ever clean it up: do it, re-raise
+            _discard(pending)
+            raise
+    if image.upload:  # a new upload supersedes the previous one (the reaper fails its task)
         _discard(image.upload)
+    tasks.start_import(ctx, saved, tasks.DIRECT_UPLOAD)
     log.info("upload granted", extra={"image_id": image.id, "upload_id": upload_id,
                                       "size": request.size, "parts": len(plan.part_sizes)})
     return _grant(saved, pending, plan, first_part=1, uploaded={})
@@ -124,13 +131,13 @@ def abort_upload(ctx: RequestContext, image_id: str, upload_id: str) -> Image:
     """Abandon the pending upload; the image returns to `queued`."""
     image, pending = _pending(ctx, image_id, upload_id)
     queued = image_db.save(transition(image, Status.QUEUED, utcnow()))
+    quota_service.release_upload(image.owner, pending)
     _discard(pending)
     return queued
 
 
 def _pending(ctx: RequestContext, image_id: str, upload_id: str) -> tuple[Image, PendingUpload]:
-    image = get_image(ctx, image_id)
-    policy.require_owner(ctx, image, "upload data to")
+    image = get_image_for(ctx, image_id, "upload_image")
     if image.status is not Status.UPLOADING or not image.upload or image.upload.id != upload_id:
         raise NotFound(f"Image {image.id} has no pending upload {upload_id}.")
     return image, image.upload
@@ -147,6 +154,7 @@ def _grant(image: Image, pending: PendingUpload, plan: UploadPlan, first_part: i
     expires = get_settings().presign_expires_seconds
     if not plan.multipart:
         single = presign.presign_put(pending.key, pending.size, pending.sha256, expires)
+        metrics.presigned_urls_issued(1, "single")
         return UploadGrant(image, pending, single, (), 0, {})
     last = min(len(plan.part_sizes), first_part + PARTS_PER_RESPONSE - 1)
     parts = tuple(
@@ -154,6 +162,7 @@ def _grant(image: Image, pending: PendingUpload, plan: UploadPlan, first_part: i
                   presign.presign_part(pending.key, pending.multipart_id, n,
                                        plan.part_sizes[n - 1], expires))
         for n in range(first_part, last + 1))
+    metrics.presigned_urls_issued(len(parts), "part")
     return UploadGrant(image, pending, None, parts, len(plan.part_sizes), uploaded)
 
 

@@ -7,9 +7,10 @@ from aws_cdk import aws_sqs as sqs
 from chalice.cdk import Chalice
 from constructs import Construct
 
-from glint_infra.functions import DEAD_LETTERS_FUNCTION, REAPER_FUNCTION, WORKER_FUNCTION
+from glint_infra.functions import (DEAD_LETTERS_FUNCTION, REAPER_FUNCTION, SCRUBBER_FUNCTION,
+                                   WORKER_FUNCTION)
 
-PIPELINE = (WORKER_FUNCTION, DEAD_LETTERS_FUNCTION, REAPER_FUNCTION)
+PIPELINE = (WORKER_FUNCTION, DEAD_LETTERS_FUNCTION, REAPER_FUNCTION, SCRUBBER_FUNCTION)
 
 # Share of API requests answered 5xx, over 5 minutes, before someone is told.
 API_5XX_RATE = 0.05

@@ -80,8 +80,9 @@ def policies(on: Resources) -> dict[str, list[iam.PolicyStatement]]:
         ],
         fn.WORKER_FUNCTION: [
             _allow(IMAGE_RECORD, image_table),
-            # Hash and inspect the staged object, then copy it (multipart above 256 MiB).
-            _allow(("s3:GetObject",) + DISCARD_STAGED, [staging]),
+            # Hash and inspect the staged object, then copy it (multipart above 256 MiB);
+            # web-download streams the fetched bytes into staging by multipart upload.
+            _allow(("s3:GetObject", "s3:PutObject") + DISCARD_STAGED, [staging]),
             _allow(("s3:PutObject", "s3:AbortMultipartUpload", "s3:DeleteObject"), [images]),
             _allow(CONSUME, [on.import_queue.queue_arn]),
             publish,
@@ -95,9 +96,18 @@ def policies(on: Resources) -> dict[str, list[iam.PolicyStatement]]:
         fn.REAPER_FUNCTION: [
             # Finds in-flight images through their index, then fails them one by one.
             _allow(IMAGE_RECORD + ("dynamodb:Query",), _with_indexes([on.tables["images_table"]])),
-            # Was an abandoned upload's data staged after all? (HeadObject needs GetObject.)
-            _allow(("s3:GetObject",) + DISCARD_STAGED, [staging]),
+            # Was an abandoned upload's data staged after all? (a listing of its key)
+            _allow(DISCARD_STAGED, [staging]), _list_staging(on.bucket),
             request_import, publish,
+        ],
+        fn.SCRUBBER_FUNCTION: [
+            # Finds pending_delete images through their index; purges them and their members.
+            _allow(IMAGE_RECORD + ("dynamodb:Query",), _with_indexes([on.tables["images_table"]])),
+            _allow(("dynamodb:Query", "dynamodb:BatchWriteItem"),
+                   [on.tables["members_table"].attr_arn]),
+            _allow(("s3:DeleteObject",), [images]),
+            _allow(DISCARD_STAGED, [staging]), _list_staging(on.bucket),
+            publish,
         ],
         fn.METADEFS_LOADER_FUNCTION: [
             _allow(TABLE_READ + TABLE_WRITE, _with_indexes([on.tables["metadefs_table"]])),

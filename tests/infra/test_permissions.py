@@ -99,7 +99,14 @@ def test_worker_reads_staging_and_writes_images(grants: Grants, bucket: str) -> 
     assert ("s3:GetObject", f"{bucket}/staging/*") in s3
     assert ("s3:PutObject", f"{bucket}/images/*") in s3
     assert ("s3:GetObject", f"{bucket}/images/*") not in s3
-    assert ("s3:PutObject", f"{bucket}/staging/*") not in s3
+    # web-download streams the fetched bytes into staging.
+    assert ("s3:PutObject", f"{bucket}/staging/*") in s3
+
+
+def test_scrubber_deletes_but_never_reads_image_bytes(grants: Grants, bucket: str) -> None:
+    s3 = {(a, r) for a, r in grants["ImageScrubber"] if a.startswith("s3:")}
+    assert ("s3:DeleteObject", f"{bucket}/images/*") in s3
+    assert not {a for a, _ in s3} & {"s3:GetObject", "s3:PutObject"}
 
 
 def test_only_queue_consumers_receive(grants: Grants) -> None:

@@ -11,19 +11,9 @@ import requests
 from chalicelib import aws
 from chalicelib.config import get_settings
 from chalicelib.db import images as image_db
-from tests.support import call, create_image, deliver, drain
+from tests.support import call, create_image, deliver, drain, upload_single
 
 MIB = 1024 * 1024
-
-
-def _upload_single(client, image_id: str, data: bytes, **declared) -> dict:
-    status, grant, _ = call(client, "POST", f"/v2/images/{image_id}/uploads",
-                            {"size": len(data), **declared})
-    assert status == 201, grant
-    assert grant["type"] == "single"
-    response = requests.put(grant["url"], data=data, headers=grant["headers"], timeout=30)
-    assert response.status_code == 200, response.text
-    return grant
 
 
 def _upload_multipart(client, image_id: str, data: bytes, part_size: int) -> dict:
@@ -50,7 +40,7 @@ def _objects(prefix: str) -> list[str]:
 def test_presigned_put_activates_with_md5_sha512_and_size(server_client, server_aws):
     data = os.urandom(3 * MIB + 17)
     image = create_image(server_client)
-    _upload_single(server_client, image["id"], data)
+    upload_single(server_client, image["id"], data)
     messages = drain(server_aws.queue_url)
     assert messages, "moto delivered no S3 notification"
     deliver(server_client, messages)
@@ -67,7 +57,7 @@ def test_presigned_put_activates_with_md5_sha512_and_size(server_client, server_
 def test_download_redirects_to_the_bytes(server_client, server_aws):
     data = os.urandom(MIB)
     image = create_image(server_client)
-    _upload_single(server_client, image["id"], data)
+    upload_single(server_client, image["id"], data)
     deliver(server_client, drain(server_aws.queue_url))
     response = server_client.http.get(f"/v2/images/{image['id']}/file")
     assert response.status_code == 302
@@ -96,7 +86,7 @@ def test_multipart_upload_activates_once_despite_two_events(server_client, serve
 def test_duplicated_event_changes_nothing(server_client, server_aws):
     data = os.urandom(MIB)
     image = create_image(server_client)
-    _upload_single(server_client, image["id"], data)
+    upload_single(server_client, image["id"], data)
     messages = drain(server_aws.queue_url)
     deliver(server_client, messages)
     before = image_db.get(image["id"])
@@ -143,7 +133,7 @@ def test_matching_sha256_activates_and_failed_image_can_be_retried(server_client
     requests.put(grant["url"], data=data, timeout=30).raise_for_status()
     deliver(server_client, drain(server_aws.queue_url))
     assert image_db.get(image["id"]).status == "queued"
-    _upload_single(server_client, image["id"], data, sha256=hashlib.sha256(data).hexdigest())
+    upload_single(server_client, image["id"], data, sha256=hashlib.sha256(data).hexdigest())
     deliver(server_client, drain(server_aws.queue_url))
     stored = image_db.get(image["id"])
     assert stored.status == "active" and stored.import_error is None
@@ -152,7 +142,7 @@ def test_matching_sha256_activates_and_failed_image_can_be_retried(server_client
 def test_delete_during_import_leaves_nothing_behind(server_client, server_aws):
     data = os.urandom(MIB)
     image = create_image(server_client)
-    _upload_single(server_client, image["id"], data)
+    upload_single(server_client, image["id"], data)
     messages = drain(server_aws.queue_url)
     assert call(server_client, "DELETE", f"/v2/images/{image['id']}")[0] == 204
     deliver(server_client, messages)
@@ -164,7 +154,7 @@ def test_superseded_upload_object_is_discarded(server_client, server_aws):
     image = create_image(server_client)
     first = call(server_client, "POST", f"/v2/images/{image['id']}/uploads", {"size": 4})[1]
     second_data = os.urandom(MIB)
-    _upload_single(server_client, image["id"], second_data)
+    upload_single(server_client, image["id"], second_data)
     # A late upload to the first (superseded) URL must not become the image.
     requests.put(first["url"], data=b"old!", timeout=30).raise_for_status()
     deliver(server_client, drain(server_aws.queue_url))

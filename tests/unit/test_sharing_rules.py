@@ -1,4 +1,4 @@
-"""Pure rules behind members, tags, actions and usage."""
+"""Pure rules behind members, tags and actions (quota rules: test_quota_rules.py)."""
 from __future__ import annotations
 
 import pytest
@@ -6,10 +6,10 @@ import pytest
 from chalicelib.domain import actions, members, policy, tags, usage
 from chalicelib.domain.context import RequestContext
 from chalicelib.domain.errors import Forbidden, Invalid, NotFound, QuotaExceeded
-from chalicelib.domain.image import Image, Location, PendingUpload, Status
+from chalicelib.domain.image import Image, Status
 
-OWNER = RequestContext(project_id="p1", user_id="u")
-OTHER = RequestContext(project_id="p2", user_id="u")
+OWNER = RequestContext(project_id="p1", user_id="u", roles=frozenset({"member"}))
+OTHER = RequestContext(project_id="p2", user_id="u", roles=frozenset({"member"}))
 ADMIN = RequestContext(project_id="ops", user_id="u", roles=frozenset({"admin"}))
 
 
@@ -59,11 +59,11 @@ def test_member_rules():
     image = _image(visibility="shared")
     member = members.new_member(image, "p2", "now")
     assert member.status is members.MemberStatus.PENDING
-    members.require_may_set_status(OTHER, member)
+    members.require_may_set_status(OTHER, image, member)
     with pytest.raises(Forbidden):
-        members.require_may_set_status(OWNER, member)
+        members.require_may_set_status(OWNER, image, member)
     with pytest.raises(Forbidden):
-        members.require_may_manage(OTHER, image, "create")
+        members.require_may_manage(OTHER, image, "add_member")
     with pytest.raises(Forbidden):
         members.require_shared(_image(visibility="private"))
     third = members.new_member(image, "p3", "now")
@@ -72,16 +72,3 @@ def test_member_rules():
     members.require_member_quota(1, 2)
     with pytest.raises(QuotaExceeded):
         members.require_member_quota(2, 2)
-
-
-def test_project_usage_counts_copies_staging_and_uploads():
-    mib = 1024 * 1024
-    images = [
-        _image(size=2 * mib, locations=(Location("a", "default", "k"),
-                                        Location("b", "default", "k2", status="deleted"))),
-        _image(Status.UPLOADING, upload=PendingUpload(id="u", key="s", size=3 * mib)),
-        _image(Status.SAVING),
-    ]
-    assert usage.project_usage(images) == {
-        usage.IMAGE_SIZE_TOTAL: 2, usage.IMAGE_STAGE_TOTAL: 3, usage.IMAGE_COUNT_TOTAL: 3,
-        usage.IMAGE_COUNT_UPLOADING: 2}

@@ -1,0 +1,118 @@
+"""An import's task as the worker sees it: `processing` once claimed, progress in its message
+while the data streams (throttled), `success` on activation, `failure` with the reason; and
+the reaper's sweep of tasks whose import went away without an answer."""
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from chalicelib import events
+from chalicelib.config import get_settings
+from chalicelib.db import images as image_db
+from chalicelib.db import tasks as task_db
+from chalicelib.domain.errors import NotFound, StaleWrite
+from chalicelib.domain.image import Image, utcnow
+from chalicelib.domain.tasks import (TRANSITIONS, Task, TaskStatus, human_size,
+                                     progress_message, transition)
+from chalicelib.domain.uploads import MIB
+
+log = logging.getLogger(__name__)
+# A progress message is written after this much data or this much time, whichever comes
+# first: a few writes per GiB, and a moving message even on a slow stream.
+PROGRESS_BYTES = 64 * MIB
+PROGRESS_SECONDS = 5.0
+_EVENTS = {TaskStatus.PROCESSING: events.TASK_PROCESSING, TaskStatus.SUCCESS: events.TASK_SUCCESS,
+           TaskStatus.FAILURE: events.TASK_FAILURE}
+
+
+class Progress:
+    """Observes the import's chunks and keeps the task's message current ("Copied 1.2 GiB of
+    4 GiB"), with at most one write per PROGRESS_BYTES or PROGRESS_SECONDS."""
+
+    def __init__(self, task_id: str | None, total: int, clock: Callable[[], float]) -> None:
+        self._task_id = task_id
+        self._total = total
+        self._clock = clock
+        self._done = 0
+        self._written_bytes = 0
+        self._written_at = clock()
+
+    def observe(self, chunk: bytes) -> None:
+        """Count a chunk; write the message when one is due."""
+        self._done += len(chunk)
+        if self._task_id is None:
+            return
+        now = self._clock()
+        if (self._done - self._written_bytes < PROGRESS_BYTES
+                and now - self._written_at < PROGRESS_SECONDS):
+            return
+        self._written_bytes, self._written_at = self._done, now
+        if not task_db.note(self._task_id, progress_message(self._done, self._total), utcnow()):
+            self._task_id = None  # finished or gone meanwhile (e.g. reaped): stop writing
+
+
+def begin(image: Image, clock: Callable[[], float]) -> Progress:
+    """Mark the task of the image's upload `processing` (a worker taking over a stalled
+    import finds it so already) and return the observer that reports progress."""
+    assert image.upload is not None
+    task_id, total = image.upload.task_id, image.upload.size
+    started = f"Copying and verifying {human_size(total)} of image data."
+    if task_id and not _advance(task_id, TaskStatus.PROCESSING, message=started):
+        task_db.note(task_id, started, utcnow())
+    return Progress(task_id, total, clock)
+
+
+def succeed(task_id: str | None, image: Image) -> None:
+    """The import activated the image: the task succeeds with the image's id as its result."""
+    _advance(task_id, TaskStatus.SUCCESS, result={"image_id": image.id},
+             message=f"Image {image.id} is active: {human_size(image.size or 0)} copied "
+                     "and verified.")
+
+
+def fail(task_id: str | None, reason: str) -> None:
+    """The import failed: the task fails with the reason the image shows."""
+    _advance(task_id, TaskStatus.FAILURE, message=reason)
+
+
+def reap_orphans(changed_before: str) -> tuple[str, ...]:
+    """Fail unfinished tasks, unchanged since `changed_before`, whose import is no longer
+    running: the image was deleted, or its upload aborted or replaced. Returns their ids."""
+    failed = []
+    for task in task_db.unfinished(changed_before):
+        reason = _orphan_reason(task)
+        if reason and _advance(task.id, TaskStatus.FAILURE, message=reason):
+            failed.append(task.id)
+    return tuple(failed)
+
+
+def _orphan_reason(task: Task) -> str | None:
+    try:
+        image = image_db.get(task.image_id)
+    except NotFound:
+        return "Import abandoned: the image was deleted before the import finished."
+    if image.upload is not None and image.upload.task_id == task.id:
+        return None  # still this import's: the image's own reaper rules apply
+    return ("Import abandoned: the upload was aborted or replaced by a newer one before "
+            "the import finished.")
+
+
+def _advance(task_id: str | None, to: TaskStatus, **changes: Any) -> Task | None:
+    """Move the task to `to` once (a conditional write on its status); None if there is no
+    such task or it has already moved past (a duplicate event, a race with the reaper)."""
+    if task_id is None:
+        return None
+    try:
+        task = task_db.get(task_id)
+    except NotFound:
+        log.warning("import task not found", extra={"task_id": task_id})
+        return None
+    if to not in TRANSITIONS[task.status]:
+        return None
+    moved = transition(task, to, utcnow(), get_settings().task_ttl_seconds, **changes)
+    try:
+        task_db.save(moved, from_status=task.status)
+    except StaleWrite:
+        return None
+    events.publish_task(_EVENTS[to], moved)
+    return moved

@@ -1,0 +1,81 @@
+"""The configured stores, resolved: store id -> bucket and S3 client, and the S3 operations on
+one stored copy (a Location) wherever its store keeps it."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from chalicelib import aws
+from chalicelib.blobs import objects, presign
+from chalicelib.config import get_settings
+from chalicelib.domain.errors import Conflict, StoreFailed
+from chalicelib.domain.image import Location
+from chalicelib.domain.stores import Store
+
+
+def configured() -> tuple[Store, ...]:
+    """Every store of this deployment, in configuration order."""
+    return get_settings().stores
+
+
+def get(store_id: str) -> Store:
+    """The store with this id.
+
+    Raises:
+        Conflict: no such store is configured (Glance answers 409 for unknown stores).
+    """
+    for store in configured():
+        if store.id == store_id:
+            return store
+    raise Conflict(f"The selected store {store_id} is not available on this node.")
+
+
+def client_for(store: Store) -> Any:
+    """The S3 client for the store's region."""
+    return aws.s3(store.region) if store.region else aws.s3()
+
+
+def presign_get(location: Location, expires: int) -> str:
+    """A presigned GET of one stored copy."""
+    store = get(location.store)
+    return presign.presign_get(location.key, expires, client=client_for(store),
+                               bucket=store.bucket)
+
+
+def copy(source: Location, target: Store, target_key: str) -> None:
+    """Server-side copy of one stored copy into another store (UploadPartCopy when large).
+
+    Raises:
+        StoreFailed: either store refused or could not be reached.
+    """
+    store = get(source.store)
+    with _failing_as(f"Copy from store {store.id} to store {target.id} failed"):
+        objects.copy(source.key, target_key, client=client_for(target), bucket=store.bucket,
+                     target_bucket=target.bucket, source_client=client_for(store))
+
+
+def delete(location: Location) -> None:
+    """Delete one stored copy's object (absent is fine).
+
+    Raises:
+        StoreFailed: the store refused or could not be reached.
+    """
+    store = get(location.store)
+    with _failing_as(f"Delete from store {store.id} failed"):
+        objects.delete(location.key, client=client_for(store), bucket=store.bucket)
+
+
+@contextmanager
+def _failing_as(what: str) -> Iterator[None]:
+    # botocore already retried what was transient; what is left is the store's answer.
+    try:
+        yield
+    except ClientError as exc:
+        error = exc.response.get("Error", {})
+        raise StoreFailed(f"{what}: {error.get('Code')} {error.get('Message', '')}".strip()) \
+            from exc
+    except BotoCoreError as exc:
+        raise StoreFailed(f"{what}: {exc}") from exc
