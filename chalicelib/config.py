@@ -202,7 +202,7 @@ def get_settings() -> Settings:
         log_format=os.environ.get("GLINT_LOG_FORMAT") or ("text" if stage == "local" else "json"),
         log_level=os.environ.get("GLINT_LOG_LEVEL", "INFO").upper(),
         # Only the methods that work end to end are offered (see /v2/info/import).
-        import_methods=_names("GLINT_IMPORT_METHODS", "glance-direct,web-download"),
+        import_methods=_names("GLINT_IMPORT_METHODS", "glance-direct,web-download,copy-image"),
         web_download=_web_download_settings(),
         # Glance's image_member_quota / image_tag_quota / image_property_quota; -1: unlimited.
         image_member_quota=_int("GLINT_IMAGE_MEMBER_QUOTA", 128),

@@ -86,8 +86,11 @@ def scope(**fields: str | None) -> Iterator[None]:
 
 
 def bind(**fields: str | None) -> None:
-    """Add fields (those not None or empty) to the context of the current request or message."""
-    _context.set(MappingProxyType({**_context.get(), **_present(fields)}))
+    """Add fields (those not None or empty) to the current scope's context; outside a scope
+    nothing happens, as the fields would outlive the request or message they describe."""
+    current_fields = _context.get()
+    if current_fields is not _NOTHING:
+        _context.set(MappingProxyType({**current_fields, **_present(fields)}))
 
 
 def current() -> Mapping[str, str]:

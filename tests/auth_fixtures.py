@@ -158,6 +158,8 @@ class Keystone:
     tokens: dict[str, dict[str, Any]] = field(default_factory=dict)
     service_tokens: set[str] = field(default_factory=set)
     calls: list[tuple[str, dict[str, str]]] = field(default_factory=list)
+    # Project ids GET /v3/projects/{id} knows (answered to service tokens only).
+    projects: set[str] = field(default_factory=set)
 
     def settings(self, **overrides: Any) -> AuthSettings:
         """Auth settings that validate against this Keystone with its service user."""
@@ -180,6 +182,12 @@ class Keystone:
 
     def answer(self, method: str, path: str, headers: dict[str, str], body: bytes) -> tuple:
         self.calls.append((method, headers))
+        if path.startswith("/v3/projects/") and method == "GET":
+            if headers.get("x-auth-token") not in self.service_tokens:
+                return 401, {}, {"error": {"code": 401}}
+            project = path.removeprefix("/v3/projects/")
+            return ((200, {}, {"project": {"id": project}}) if project in self.projects
+                    else (404, {}, {"error": {"code": 404}}))
         if path != "/v3/auth/tokens":
             return 404, {}, None
         if method == "POST":

@@ -88,9 +88,6 @@ class Policy:
         effective = {**creds, "roles": effective_roles(creds.get("roles", ()))}
         return _evaluate(rules[name], rules, effective, target)
 
-    def __contains__(self, name: object) -> bool:
-        return any(n == name for n, _ in self.rules)
-
 
 def effective_roles(roles: Iterable[str]) -> frozenset[str]:
     """The roles plus every role they imply, lower-cased."""

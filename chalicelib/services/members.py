@@ -33,12 +33,11 @@ def add_member(ctx: RequestContext, image_id: str, body: Any) -> Member:
     """`POST /v2/images/{id}/members`: share the image; the member starts `pending`.
 
     Raises:
-        Invalid: the body does not name a member.
+        Invalid: the body does not name a member, or (validation on) no such project exists.
         NotFound: the caller may not see the image.
         Forbidden: the image is not `shared`, or not the caller's.
         QuotaExceeded: the image already has the most members allowed.
         Conflict: the project is already a member.
-        Invalid: project validation is on and no such project exists.
         ServiceUnavailable: project validation is on and Keystone cannot be asked.
     """
     member_id = members.parse_new_member(body)
@@ -68,14 +67,16 @@ def add_members(ctx: RequestContext, image_id: str, body: Any) -> list[Added]:
     members.require_member_quota(len(present), get_settings().image_member_quota, len(fresh))
     results = []
     for member_id in wanted:
-        try:
-            if member_id in present:
-                raise Conflict(f"Member {member_id} is duplicated for image {image.id}")
-            if member_id in unknown:
-                raise Invalid(f"No such project: {member_id}.")
-            results.append(Added(member_id, _add(image, member_id)))
-        except (Conflict, Invalid) as exc:  # reported per member; the others still go in
-            results.append(Added(member_id, None, exc))
+        if member_id in present:
+            results.append(Added(member_id, None, Conflict(
+                f"Member {member_id} is duplicated for image {image.id}")))
+        elif member_id in unknown:
+            results.append(Added(member_id, None, Invalid(f"No such project: {member_id}.")))
+        else:
+            try:
+                results.append(Added(member_id, _add(image, member_id)))
+            except Conflict as exc:  # added by a concurrent call: reported, the rest go on
+                results.append(Added(member_id, None, exc))
     return results
 
 

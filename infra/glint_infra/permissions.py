@@ -27,6 +27,8 @@ TABLE_WRITE = ("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
                "dynamodb:BatchWriteItem")
 # What the pipeline does to an image record: read it, claim it, fail or activate it.
 IMAGE_RECORD = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem")
+# Giving back or settling a project's quota usage: atomic ADDs to its counters, never reads.
+USAGE_COUNTERS = ("dynamodb:UpdateItem",)
 CONSUME = ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes",
            "sqs:ChangeMessageVisibility")
 # Asking the worker to import data staged earlier (glance-direct, or a lost S3 event).
@@ -61,6 +63,7 @@ def policies(on: Resources) -> dict[str, list[iam.PolicyStatement]]:
     images = on.bucket.arn_for_objects(f"{IMAGES_PREFIX}*")
     image_table = [on.tables["images_table"].attr_arn]
     publish = _allow(["events:PutEvents"], [on.bus.event_bus_arn])
+    count_usage = _allow(USAGE_COUNTERS, [on.tables["usage_table"].attr_arn])
     request_import = _allow(REQUEST_IMPORT, [on.import_queue.queue_arn])
     # Validating tokens with Keystone may need the service's credentials.
     authenticate = [_allow(["secretsmanager:GetSecretValue"], [_secret_arn(on.keystone_secret)])
@@ -79,7 +82,7 @@ def policies(on: Resources) -> dict[str, list[iam.PolicyStatement]]:
             request_import, publish,
         ],
         fn.WORKER_FUNCTION: [
-            _allow(IMAGE_RECORD, image_table),
+            _allow(IMAGE_RECORD, image_table), count_usage,
             # Hash and inspect the staged object, then copy it (multipart above 256 MiB);
             # web-download streams the fetched bytes into staging by multipart upload.
             _allow(("s3:GetObject", "s3:PutObject") + DISCARD_STAGED, [staging]),
@@ -88,7 +91,7 @@ def policies(on: Resources) -> dict[str, list[iam.PolicyStatement]]:
             publish,
         ],
         fn.DEAD_LETTERS_FUNCTION: [
-            _allow(IMAGE_RECORD, image_table),
+            _allow(IMAGE_RECORD, image_table), count_usage,
             _allow(DISCARD_STAGED, [staging]),
             _allow(CONSUME, [on.dlq.queue_arn]),
             publish,
@@ -96,6 +99,7 @@ def policies(on: Resources) -> dict[str, list[iam.PolicyStatement]]:
         fn.REAPER_FUNCTION: [
             # Finds in-flight images through their index, then fails them one by one.
             _allow(IMAGE_RECORD + ("dynamodb:Query",), _with_indexes([on.tables["images_table"]])),
+            count_usage,
             # Was an abandoned upload's data staged after all? (a listing of its key)
             _allow(DISCARD_STAGED, [staging]), _list_staging(on.bucket),
             request_import, publish,
@@ -103,6 +107,7 @@ def policies(on: Resources) -> dict[str, list[iam.PolicyStatement]]:
         fn.SCRUBBER_FUNCTION: [
             # Finds pending_delete images through their index; purges them and their members.
             _allow(IMAGE_RECORD + ("dynamodb:Query",), _with_indexes([on.tables["images_table"]])),
+            count_usage,
             _allow(("dynamodb:Query", "dynamodb:BatchWriteItem"),
                    [on.tables["members_table"].attr_arn]),
             _allow(("s3:DeleteObject",), [images]),

@@ -86,12 +86,14 @@ def test_api_lists_only_the_staging_prefix(template_json: dict[str, Any]) -> Non
         assert statement["Condition"] == {"StringLike": {"s3:prefix": ["staging/*"]}}
 
 
-def test_worker_changes_only_the_images_table(grants: Grants,
-                                              template_json: dict[str, Any]) -> None:
+def test_worker_changes_only_the_images_table_and_usage_counters(
+        grants: Grants, template_json: dict[str, Any]) -> None:
     images = _logical_id(template_json, "AWS::DynamoDB::Table", "ImageTable")
+    usage = _logical_id(template_json, "AWS::DynamoDB::Table", "UsageTable")
     table_actions = {(a, r) for a, r in grants["ImportWorker"] if a.startswith("dynamodb:")}
     assert table_actions == {(a, "{%s.Arn}" % images) for a in
-                             ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem")}
+                             ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem")
+                             } | {("dynamodb:UpdateItem", "{%s.Arn}" % usage)}
 
 
 def test_worker_reads_staging_and_writes_images(grants: Grants, bucket: str) -> None:

@@ -62,6 +62,12 @@ def test_scope_puts_request_image_and_project_on_every_line(json_lines):
     assert not {"request_id", "image_id", "project"} & after.keys()
 
 
+def test_bind_outside_a_scope_changes_nothing(json_lines):
+    logs.bind(image_id="leaked")
+    json_lines.logger.info("m")
+    assert "image_id" not in json_lines.json()[0] and logs.current() == {}
+
+
 def test_context_fields_follow_the_message(json_lines):
     with logs.scope(request_id="r", image_id="i", project="p"):
         json_lines.logger.info("m")
