@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
+from chalicelib.domain import usage
 from chalicelib.domain.errors import Conflict, Invalid
 from chalicelib.domain.image import Image, Location
 
@@ -168,6 +169,13 @@ def with_locations(image: Image, store_id: str, status: str | None) -> Image:
     kept = tuple(loc if loc.store != store_id else replace(loc, status=status)
                  for loc in image.locations if loc.store != store_id or status is not None)
     return replace(image, locations=kept)
+
+
+def stored_cost(image: Image, locations: Iterable[Location]) -> usage.Deltas:
+    """What some of the image's locations count against image_size_total: every location
+    on the record is charged, as in Glance, from when it is recorded until it is dropped."""
+    return {usage.IMAGE_SIZE_TOTAL: usage.stored_bytes(replace(image,
+                                                               locations=tuple(locations)))}
 
 
 def download_order(locations: Iterable[Location], configured: Sequence[Store],

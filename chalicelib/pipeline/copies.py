@@ -18,11 +18,12 @@ from dataclasses import dataclass, replace
 from chalicelib import events, stores, tracing
 from chalicelib.blobs import keys
 from chalicelib.db import images as image_db
-from chalicelib.domain.errors import NotFound, StoreFailed
+from chalicelib.domain.errors import NotFound, QuotaExceeded, StoreFailed
 from chalicelib.domain.image import Image, Location, Status, utcnow
 from chalicelib.domain.stores import (IMPORTING_PROPERTY, LocationStatus, download_order,
-                                      progress, with_progress)
+                                      progress, stored_cost, with_progress)
 from chalicelib.pipeline.requests import CopyRequest
+from chalicelib.services import quotas as quota_service
 
 log = logging.getLogger(__name__)
 # Statuses in which an image's data may still be copied (Glance stops only for deleted).
@@ -59,7 +60,7 @@ def copy_to_stores(request: CopyRequest) -> Copied:
             _settle(request.image_id,
                     lambda i: with_progress(i, done=request.stores[position:]))
             break
-        except StoreFailed as exc:
+        except (StoreFailed, QuotaExceeded) as exc:
             failed.append(store_id)
             if not request.all_stores_must_succeed:
                 _record_failure(request.image_id, store_id, exc.message)
@@ -102,7 +103,12 @@ def _copy_store(image: Image, store_id: str) -> None:
     source_store = download_order(active, stores.configured())[0].store
     sources = [loc for loc in active if loc.store == source_store]
     pending = tuple(_pending_copy(image.id, source, store_id) for source in sources)
-    _settle(image.id, lambda i: replace(i, locations=(*i.locations, *pending)))
+    cost = stored_cost(image, pending)
+    with quota_service.held(image.owner, cost):
+        recorded = _settle(image.id, lambda i: replace(i, locations=(*i.locations, *pending)))
+    if recorded is None:
+        quota_service.give_back(image.owner, cost)
+        raise _ImageGone()
     with tracing.subsegment("copy", image_id=image.id, store=store_id):
         try:
             for source, copy in zip(sources, pending):
@@ -151,8 +157,9 @@ def _drop_store(image_id: str, store_id: str) -> None:
         except StoreFailed as exc:  # the store is failing anyway; the object is an orphan
             log.warning("copy left an object behind",
                         extra={"image_id": image_id, "key": location.key, "reason": exc.message})
-    _settle(image_id, lambda i: replace(i, locations=tuple(
-        loc for loc in i.locations if loc.id not in ids)))
+    if _settle(image_id, lambda i: replace(i, locations=tuple(
+            loc for loc in i.locations if loc.id not in ids))) is not None:
+        quota_service.give_back(image.owner, stored_cost(image, doomed))
 
 
 def _with_status(image: Image, ids: set[str], status: str) -> Image:

@@ -13,6 +13,7 @@ from chalicelib.domain.errors import Conflict, Forbidden, NotFound
 from chalicelib.domain.image import Image, Status, utcnow
 from chalicelib.domain.stores import IMPORTING_PROPERTY, LocationStatus, StoreSelection
 from chalicelib.pipeline.requests import CopyRequest, request_copy
+from chalicelib.services import quotas as quota_service
 from chalicelib.services.images import get_image_for
 
 log = logging.getLogger(__name__)
@@ -75,5 +76,7 @@ def delete_from_store(ctx: RequestContext, store_id: str, image_id: str) -> None
             stores.delete(location)
     gone = image_db.update(image.id, lambda i: replace(
         store_rules.with_locations(i, store_id, None), updated_at=utcnow()))
+    quota_service.give_back(image.owner, store_rules.stored_cost(
+        image, (loc for loc in marked.locations if loc.store == store_id)))
     events.publish_image(events.IMAGE_UPDATE, gone, store_deleted=store_id)
     log.info("image data deleted from a store", extra={"image_id": image.id, "store": store_id})

@@ -9,6 +9,7 @@ import pytest
 
 from chalicelib.config import get_settings
 from chalicelib.db import images as image_db
+from chalicelib.db import usage as usage_db
 from tests.multistore import (COLD, active_image, configure_stores, keys_in, request_copy,
                               run_worker, shown)
 from tests.support import PATCH, call, create_image
@@ -149,3 +150,15 @@ def test_stores_field_shows_where_the_data_is(client, inprocess_aws):
     assert "stores" not in shown(client, queued["id"])
     active = active_image(client, DATA)
     assert shown(client, active["id"])["stores"] == "default"
+
+
+def test_each_copy_counts_against_image_size_total_until_it_goes(client, copied):
+    def stored() -> int:
+        return usage_db.read("admin").counters.get("image_size_total", 0)
+
+    assert stored() == 2 * len(DATA)
+    assert call(client, "DELETE", f"/v2/stores/cold/{copied['id']}")[0] == 204
+    assert stored() == len(DATA)
+    request_copy(client, copied["id"], stores=["cold2"])
+    assert call(client, "DELETE", f"/v2/images/{copied['id']}")[0] == 204
+    assert stored() == 0  # the pending copy was charged, and given back with the image
