@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from chalicelib import events, stores, tracing
 from chalicelib.blobs import keys
 from chalicelib.db import images as image_db
-from chalicelib.domain.errors import NotFound, QuotaExceeded, StoreFailed
+from chalicelib.domain.errors import Conflict, NotFound, QuotaExceeded, StoreFailed
 from chalicelib.domain.image import Image, Location, Status, utcnow
 from chalicelib.domain.stores import (IMPORTING_PROPERTY, LocationStatus, download_order,
                                       progress, stored_cost, with_progress)
@@ -94,7 +94,10 @@ def dead_letter(request: CopyRequest) -> bool:
 
 
 def _copy_store(image: Image, store_id: str) -> None:
-    target = stores.get(store_id)
+    try:
+        target = stores.get(store_id)
+    except Conflict as exc:  # taken out of the configuration since the request was accepted
+        raise StoreFailed(exc.message) from exc
     # Anything this store holds while it is listed as importing is an interrupted attempt's.
     _drop_store(image.id, store_id)
     active = [loc for loc in image.locations if loc.status == LocationStatus.ACTIVE]

@@ -6,10 +6,9 @@ conditional image write that ends what was charged (the upload cleared, the tomb
 repeated event or a retried worker never gives back twice."""
 from __future__ import annotations
 
-import contextlib
 import logging
 from collections.abc import Iterator
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,7 +53,7 @@ def give_back(project_id: str, deltas: Deltas) -> None:
     usage_db.apply(project_id, usage.negate(deltas))
 
 
-@contextlib.contextmanager
+@contextmanager
 def held(project_id: str, deltas: Deltas) -> Iterator[None]:
     """Charge `deltas` for the block that records what they pay for; if the block fails,
     nothing will ever give them back, so give them back at once.
