@@ -6,12 +6,13 @@ import logging
 from dataclasses import replace
 
 from chalicelib.db import images as image_db
-from chalicelib.domain.errors import ImageRejected, Invalid, NotFound, StaleWrite
+from chalicelib.domain.errors import ImageRejected, Invalid, NotFound, QuotaExceeded, StaleWrite
 from chalicelib.domain.image import Image, Status
 from chalicelib.pipeline.fetch import expected_digest
 from chalicelib.pipeline.requests import WebDownloadRequest
 from chalicelib.pipeline.run import LeaseLost, Outcome, fail_import
 from chalicelib.pipeline.web_download import download_to_staging, policy_from_settings
+from chalicelib.services import quotas as quota_service
 
 log = logging.getLogger(__name__)
 
@@ -26,9 +27,12 @@ def fetch_into_staging(request: WebDownloadRequest) -> Outcome:
                 if request.hash_algo else None)
 
     def record_size(size: int) -> None:
-        # Before the object exists (so before its event): the worker checks this size.
+        # Before the object exists (so before its event): the worker checks this size, and
+        # the owner's quotas now hold the bytes (a refusal aborts the staged upload).
+        sized = replace(image.upload, size=size, reserved_bytes=size)
         try:
-            image_db.save(replace(image, upload=replace(image.upload, size=size)))
+            with quota_service.upload_held(image, size):
+                image_db.save(replace(image, upload=sized))
         except StaleWrite as exc:  # deleted or superseded meanwhile: abort the upload
             raise LeaseLost() from exc
 
@@ -37,7 +41,8 @@ def fetch_into_staging(request: WebDownloadRequest) -> Outcome:
                             expected, before_complete=record_size)
     except LeaseLost:
         return Outcome.IGNORED
-    except (ImageRejected, Invalid) as exc:  # refused URI or redirect, HTTP error, mismatch
+    # A refused URI or redirect, an HTTP error, a hash mismatch, or bytes beyond the quota.
+    except (ImageRejected, Invalid, QuotaExceeded) as exc:
         current = _pending(request)
         if current is not None:
             fail_import(current, f"web-download of {request.uri} failed: {exc.message}")

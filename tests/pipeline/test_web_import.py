@@ -114,3 +114,17 @@ def test_web_download_request_errors(server_client, server_aws):
                            headers={"Content-Type": "application/octet-stream"})
     assert _import(server_client, active, {"name": "web-download",
                                            "uri": "http://example.com/x"})[0] == 409
+
+
+def test_web_download_beyond_the_size_quota_fails_and_holds_nothing(
+        server_client, server_aws, origin, trusting_loopback, monkeypatch):
+    override_settings(monkeypatch, GLINT_QUOTA_IMAGE_SIZE_TOTAL="0")  # MiB: nothing fits
+    image_id = create_image(server_client)["id"]
+    assert _import(server_client, image_id, {"name": "web-download",
+                                             "uri": f"{origin}/disk.raw"})[0] == 202
+    _run_worker(server_client, server_aws.queue_url)
+    image = image_db.get(image_id)
+    assert image.status == "queued" and "image_size_total" in image.import_error
+    usage = call(server_client, "GET", "/v2/info/usage")[1]["usage"]
+    assert usage["image_size_total"]["usage"] == 0 and usage["image_stage_total"]["usage"] == 0
+    assert usage["image_count_uploading"]["usage"] == 0
