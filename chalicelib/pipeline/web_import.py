@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 
+from chalicelib import tracing
 from chalicelib.db import images as image_db
 from chalicelib.domain.errors import ImageRejected, Invalid, NotFound, QuotaExceeded, StaleWrite
 from chalicelib.domain.image import Image, Status
@@ -37,8 +38,9 @@ def fetch_into_staging(request: WebDownloadRequest) -> Outcome:
             raise LeaseLost() from exc
 
     try:
-        download_to_staging(image.id, request.upload_id, request.uri, policy_from_settings(),
-                            expected, before_complete=record_size)
+        with tracing.subsegment("download", image_id=image.id, project=image.owner):
+            download_to_staging(image.id, request.upload_id, request.uri,
+                                policy_from_settings(), expected, before_complete=record_size)
     except LeaseLost:
         return Outcome.IGNORED
     # A refused URI or redirect, an HTTP error, a hash mismatch, or bytes beyond the quota.
