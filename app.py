@@ -6,12 +6,9 @@ import logging
 from chalice import Chalice
 
 from chalicelib import logs, tracing
-from chalicelib.api import data, image_data, images, uploads, versions
-from chalicelib.api import actions, info, members, quotas, tags
-from chalicelib.api import tasks
-from chalicelib.api import stores
-from chalicelib.api import metadefs, metadefs_contents
-from chalicelib.api import authorizer
+from chalicelib.api import (actions, authorizer, data, image_data, images, info, members,
+                            metadefs, metadefs_contents, quotas, stores, tags, tasks, uploads,
+                            versions)
 from chalicelib.pipeline import handlers
 
 app = Chalice(app_name="glint")
@@ -19,14 +16,16 @@ app.log.setLevel(logging.INFO)
 logs.configure(app.log)
 tracing.configure()
 
-# API Gateway's authorizer; every view is attached to it in deployed stages (see docs/auth.md).
-app.register_blueprint(authorizer.bp)
-
-for blueprint in (versions.bp, images.bp, uploads.bp, data.bp, image_data.bp, handlers.bp):
-    app.register_blueprint(blueprint)
-for blueprint in (metadefs.bp, metadefs_contents.bp):
-    app.register_blueprint(blueprint)
-for blueprint in (members.bp, tags.bp, actions.bp, info.bp, quotas.bp):
-    app.register_blueprint(blueprint)
-app.register_blueprint(tasks.bp)
-app.register_blueprint(stores.bp)
+BLUEPRINTS = (
+    # API Gateway's authorizer first: every view is attached to it in deployed stages.
+    authorizer,
+    # The Images API v2: discovery, images and their data, sharing, tasks, stores, quotas.
+    versions, images, uploads, data, image_data, members, tags, actions, tasks, stores, info,
+    quotas,
+    # The metadata definitions catalog.
+    metadefs, metadefs_contents,
+    # The import pipeline's functions: queue consumers and schedules.
+    handlers,
+)
+for module in BLUEPRINTS:
+    app.register_blueprint(module.bp)

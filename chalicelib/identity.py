@@ -8,6 +8,7 @@ from dataclasses import replace
 from typing import Any
 
 from chalicelib.auth.base import AuthConfigError, Authenticator
+from chalicelib.auth import jwt_auth, keystone, noauth
 from chalicelib.auth.jwt_auth import JwtAuthenticator
 from chalicelib.auth.keystone import KeystoneAuthenticator
 from chalicelib.auth.noauth import NoAuth
@@ -40,6 +41,22 @@ def _build(settings: Settings) -> Authenticator:
                           f"expected noauth, keystone or jwt.")
 
 
+def challenge(settings: Settings) -> str:
+    """The WWW-Authenticate challenge of the configured source, for 401s that API Gateway
+    answers itself (its authorizer refused the token before any function ran)."""
+    return {"keystone": lambda: keystone.challenge(settings.auth),
+            "jwt": lambda: jwt_auth.CHALLENGE}.get(settings.auth_mode, lambda: noauth.CHALLENGE)()
+
+
+def anonymous(headers: Mapping[str, str]) -> RequestContext:
+    """The context of an unauthenticated call to a public route (version discovery)."""
+    return RequestContext(project_id="", user_id="", request_id=_request_id(headers))
+
+
+def _request_id(headers: Mapping[str, str]) -> str:
+    return headers.get("x-openstack-request-id") or f"req-{uuid.uuid4()}"
+
+
 def context_for(headers: Mapping[str, str],
                 authorizer: Mapping[str, Any] | None = None) -> RequestContext:
     """The caller's context: API Gateway's authorizer result when it ran, else authenticated here.
@@ -49,7 +66,7 @@ def context_for(headers: Mapping[str, str],
         ServiceUnavailable: the identity service cannot be reached.
         AuthConfigError: authentication is misconfigured for this stage.
     """
-    request_id = headers.get("x-openstack-request-id") or f"req-{uuid.uuid4()}"
+    request_id = _request_id(headers)
     # Only API Gateway (or `chalice local` running our authorizer) fills requestContext.authorizer.
     if authorizer and _PROJECT in authorizer:
         ctx = RequestContext(project_id=str(authorizer[_PROJECT]),

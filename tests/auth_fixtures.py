@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import json
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -20,6 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
 from chalicelib.config import AuthSettings, get_settings
+from tests.processes import free_port
 
 ISSUER = "https://idp.example.test/realms/glint"
 AUDIENCE = "glint-api"
@@ -77,9 +77,7 @@ def _serve(answer: Any) -> Iterator[str]:
 
 def closed_port_url() -> str:
     """A loopback URL where nothing listens (connections are refused at once)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return f"http://127.0.0.1:{sock.getsockname()[1]}"
+    return f"http://127.0.0.1:{free_port()}"
 
 
 def auth_settings(**overrides: Any) -> AuthSettings:

@@ -24,9 +24,11 @@ VERSION_PREFIX = "/v2"
 View = Callable[..., Response]
 
 
-def route(bp: Blueprint, path: str, methods: tuple[str, ...] = ("GET",)) -> Callable[[View], View]:
+def route(bp: Blueprint, path: str, methods: tuple[str, ...] = ("GET",),
+          public: bool = False) -> Callable[[View], View]:
     """Register a view that takes the request context first; domain errors become JSON
-    errors with Glance's status codes, anything else a logged 500."""
+    errors with Glance's status codes, anything else a logged 500. A public route (version
+    discovery, as Glance serves it) skips authentication and gets an anonymous context."""
 
     def decorator(view: View) -> View:
         @functools.wraps(view)
@@ -39,7 +41,8 @@ def route(bp: Blueprint, path: str, methods: tuple[str, ...] = ("GET",)) -> Call
 
         def handle(request: Any, trace: Any, **params: str) -> Response:
             try:
-                ctx = identity.context_for(request.headers, request.context.get("authorizer"))
+                ctx = (identity.anonymous(request.headers) if public else
+                       identity.context_for(request.headers, request.context.get("authorizer")))
                 logs.bind(request_id=ctx.request_id, project=ctx.project_id)
                 tracing.annotate(trace, **logs.current())
                 # API Gateway and Chalice's local server both pass path parameters still
@@ -62,7 +65,7 @@ def route(bp: Blueprint, path: str, methods: tuple[str, ...] = ("GET",)) -> Call
         for served in (path, path.removeprefix(VERSION_PREFIX)) if path.startswith(
                 VERSION_PREFIX + "/") else (path,):
             bp.route(served, methods=list(methods), content_types=["*/*"],
-                     authorizer=gateway_authorizer())(wrapper)
+                     authorizer=None if public else gateway_authorizer())(wrapper)
         return view
 
     return decorator

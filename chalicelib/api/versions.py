@@ -18,13 +18,13 @@ def _versions() -> dict:
                          for v, status in entries]}
 
 
-@route(bp, "/")
+@route(bp, "/", public=True)
 def root(ctx: RequestContext) -> Response:
     """Glance answers the bare endpoint with 300 Multiple Choices."""
     return json_response(_versions(), status=300)
 
 
-@route(bp, "/versions")
+@route(bp, "/versions", public=True)
 def versions(ctx: RequestContext) -> Response:
     """The version document."""
     return json_response(_versions())

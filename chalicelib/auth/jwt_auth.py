@@ -16,6 +16,7 @@ from chalicelib.domain.context import RequestContext
 from chalicelib.domain.errors import ServiceUnavailable, Unauthorized
 
 REALM = "glint"
+CHALLENGE = f'Bearer realm="{REALM}"'
 # Tolerated clock skew between the issuer and Lambda for exp/nbf/iat.
 _LEEWAY_SECONDS = 30
 _REQUIRED_CLAIMS = ["exp", "iss", "aud", "sub"]
@@ -50,7 +51,7 @@ class JwtAuthenticator:
         raw = headers.get(self.token_header.lower(), "").strip()
         if not raw:
             raise Unauthorized(f"Authentication required: send a bearer token in "
-                               f"{self.token_header}.", f'Bearer realm="{REALM}"')
+                               f"{self.token_header}.", CHALLENGE)
         token = re.sub(r"(?i)^bearer\s+", "", raw)
         claims = self._verified_claims(token)
         project = _claim(claims, self._settings.jwt_project_claim)
@@ -104,4 +105,4 @@ def _claim(claims: Mapping[str, Any], path: str) -> Any:
 
 
 def _invalid(message: str) -> Unauthorized:
-    return Unauthorized(message, f'Bearer realm="{REALM}", error="invalid_token"')
+    return Unauthorized(message, f'{CHALLENGE}, error="invalid_token"')

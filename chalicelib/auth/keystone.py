@@ -40,6 +40,11 @@ class ServiceCredentials:
     project_domain_name: str = "Default"
 
 
+def challenge(settings: AuthSettings) -> str:
+    """The WWW-Authenticate challenge of a 401: where to get a token (as keystonemiddleware)."""
+    return f'Keystone uri="{settings.keystone_url}"'
+
+
 class KeystoneAuthenticator:
     """Validates X-Auth-Token against Keystone v3 and maps project, user and roles."""
 
@@ -51,7 +56,7 @@ class KeystoneAuthenticator:
         self._settings = settings
         # Accept the auth URL with or without the version, as clients' OS_AUTH_URL varies.
         self._v3 = settings.keystone_url.rstrip("/").removesuffix("/v3") + "/v3/auth/tokens"
-        self._challenge = f'Keystone uri="{settings.keystone_url}"'
+        self._challenge = challenge(settings)
         self._session = session or requests.Session()
         self._cache = TokenCache(_MAX_CACHED_TOKENS)
         self._service_token: tuple[str, float] | None = None

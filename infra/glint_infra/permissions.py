@@ -64,6 +64,8 @@ def policies(on: Resources) -> dict[str, list[iam.PolicyStatement]]:
     image_table = [on.tables["images_table"].attr_arn]
     publish = _allow(["events:PutEvents"], [on.bus.event_bus_arn])
     count_usage = _allow(USAGE_COUNTERS, [on.tables["usage_table"].attr_arn])
+    # The import's task record: processing, progress, success or failure.
+    track_task = _allow(IMAGE_RECORD, [on.tables["tasks_table"].attr_arn])
     request_import = _allow(REQUEST_IMPORT, [on.import_queue.queue_arn])
     # Validating tokens with Keystone may need the service's credentials.
     authenticate = [_allow(["secretsmanager:GetSecretValue"], [_secret_arn(on.keystone_secret)])
@@ -82,7 +84,7 @@ def policies(on: Resources) -> dict[str, list[iam.PolicyStatement]]:
             request_import, publish,
         ],
         fn.WORKER_FUNCTION: [
-            _allow(IMAGE_RECORD, image_table), count_usage,
+            _allow(IMAGE_RECORD, image_table), count_usage, track_task,
             # Hash and inspect the staged object, then copy it (multipart above 256 MiB);
             # web-download streams the fetched bytes into staging by multipart upload.
             _allow(("s3:GetObject", "s3:PutObject") + DISCARD_STAGED, [staging]),
@@ -91,7 +93,7 @@ def policies(on: Resources) -> dict[str, list[iam.PolicyStatement]]:
             publish,
         ],
         fn.DEAD_LETTERS_FUNCTION: [
-            _allow(IMAGE_RECORD, image_table), count_usage,
+            _allow(IMAGE_RECORD, image_table), count_usage, track_task,
             _allow(DISCARD_STAGED, [staging]),
             _allow(CONSUME, [on.dlq.queue_arn]),
             publish,
@@ -100,6 +102,8 @@ def policies(on: Resources) -> dict[str, list[iam.PolicyStatement]]:
             # Finds in-flight images through their index, then fails them one by one.
             _allow(IMAGE_RECORD + ("dynamodb:Query",), _with_indexes([on.tables["images_table"]])),
             count_usage,
+            # Fails tasks whose import went away (found through the unfinished-tasks index).
+            _allow(IMAGE_RECORD + ("dynamodb:Query",), _with_indexes([on.tables["tasks_table"]])),
             # Was an abandoned upload's data staged after all? (a listing of its key)
             _allow(DISCARD_STAGED, [staging]), _list_staging(on.bucket),
             request_import, publish,

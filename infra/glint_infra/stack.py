@@ -6,7 +6,8 @@ from pathlib import Path
 import aws_cdk as cdk
 from constructs import Construct
 
-from glint_infra import events, functions, monitoring, permissions, queues, storage, tables
+from glint_infra import (events, functions, gateway, monitoring, permissions, queues, storage,
+                         tables)
 from glint_infra.stage import Deployment
 
 
@@ -33,4 +34,5 @@ class GlintStack(cdk.Stack):
             bucket=bucket, tables=table_by_field, bus=bus, import_queue=import_queue, dlq=dlq,
             keystone_secret=deployment.extra_environment.get("GLINT_KEYSTONE_SECRET_ID")))
         functions.after_policies(app, roles)
+        gateway.gateway_responses(self, app, deployment)
         monitoring.monitor(self, app, deployment.stack_name, dlq)

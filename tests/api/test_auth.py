@@ -148,3 +148,11 @@ def test_jwt_authorizer_allows_valid_and_rejects_expired_tokens(client, glint_en
     assert result["context"] == {"project_id": "p1", "user_id": "alice", "roles": "member,reader"}
     with pytest.raises(GatewayUnauthorized):
         _authorize(client, f"Bearer {issuer.token(exp=1)}")
+
+
+def test_version_discovery_needs_no_credential_in_any_mode(client, glint_env, keystone):
+    _keystone_env(glint_env, keystone.url)
+    for path, expected in (("/", 300), ("/versions", 200)):
+        response = client.http.get(path)
+        assert response.status_code == expected and json.loads(response.body)["versions"], path
+    assert client.http.get("/v2/images").status_code == 401  # everything else needs one

@@ -3,7 +3,6 @@ assert only correctness, never time. Marked `bench`; CI runs them with the suite
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -11,6 +10,8 @@ from collections.abc import Iterator
 
 import pytest
 import requests
+
+from tests.processes import free_port, stop
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -22,9 +23,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 @pytest.fixture(scope="module")
 def moto_process() -> Iterator[str]:
     """moto's server in its own process, so the worker's memory is measured alone."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     env = {**os.environ, "AWS_EC2_METADATA_DISABLED": "true"}
     process = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1",
                                 "-p", str(port)], env=env, stdout=subprocess.DEVNULL,
@@ -39,8 +38,7 @@ def moto_process() -> Iterator[str]:
             assert time.monotonic() < deadline and process.poll() is None, "moto did not start"
             time.sleep(0.2)
     yield endpoint
-    process.terminate()
-    process.wait(timeout=20)
+    stop(process)
 
 
 def report(capsys: pytest.CaptureFixture[str], title: str, lines: list[str]) -> None:

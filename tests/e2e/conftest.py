@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -12,6 +11,8 @@ from pathlib import Path
 
 import pytest
 import requests
+
+from tests.processes import free_port, stop
 
 PROJECT = Path(__file__).resolve().parents[2]
 START_TIMEOUT = 60
@@ -26,16 +27,10 @@ class Runtime:
     process: subprocess.Popen
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def glint_runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runtime]:
     """Start the runtime exactly as the README does (minus the bootstrap) and wait for it."""
-    api_port, aws_port = _free_port(), _free_port()
+    api_port, aws_port = free_port(), free_port()
     log_path = tmp_path_factory.mktemp("runtime") / "glint.log"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "GLINT_"))}
     env["PYTHONUNBUFFERED"] = "1"
@@ -49,11 +44,7 @@ def glint_runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runtime]
         _wait_until_up(runtime, log_path)
         yield runtime
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop(process)
 
 
 def _wait_until_up(runtime: Runtime, log_path: Path) -> None:

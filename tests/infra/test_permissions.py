@@ -86,13 +86,13 @@ def test_api_lists_only_the_staging_prefix(template_json: dict[str, Any]) -> Non
         assert statement["Condition"] == {"StringLike": {"s3:prefix": ["staging/*"]}}
 
 
-def test_worker_changes_only_the_images_table_and_usage_counters(
+def test_worker_changes_only_images_tasks_and_usage_counters(
         grants: Grants, template_json: dict[str, Any]) -> None:
-    images = _logical_id(template_json, "AWS::DynamoDB::Table", "ImageTable")
-    usage = _logical_id(template_json, "AWS::DynamoDB::Table", "UsageTable")
+    record = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem")
+    images, tasks, usage = (_logical_id(template_json, "AWS::DynamoDB::Table", name)
+                            for name in ("ImageTable", "TaskTable", "UsageTable"))
     table_actions = {(a, r) for a, r in grants["ImportWorker"] if a.startswith("dynamodb:")}
-    assert table_actions == {(a, "{%s.Arn}" % images) for a in
-                             ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem")
+    assert table_actions == {(a, "{%s.Arn}" % table) for a in record for table in (images, tasks)
                              } | {("dynamodb:UpdateItem", "{%s.Arn}" % usage)}
 
 

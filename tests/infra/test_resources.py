@@ -172,3 +172,12 @@ def test_alarms_on_dead_letters_errors_and_api_5xx(template: Template) -> None:
         "Dimensions": [{"Name": "ApiName", "Value": "glint-ci"}]})
     template.has_resource_properties("AWS::Serverless::Api", {"Name": "glint-ci"})
     template.resource_count_is("AWS::CloudWatch::Dashboard", 1)
+
+
+def test_gateway_answers_refused_tokens_with_a_challenge_and_outages_with_503(template) -> None:
+    template.has_resource_properties("AWS::ApiGateway::GatewayResponse", {
+        "ResponseType": "UNAUTHORIZED", "StatusCode": "401",
+        "ResponseParameters": {"gatewayresponse.header.WWW-Authenticate":
+                               Match.string_like_regexp("^'Keystone uri=")}})
+    template.has_resource_properties("AWS::ApiGateway::GatewayResponse", {
+        "ResponseType": "AUTHORIZER_FAILURE", "StatusCode": "503"})

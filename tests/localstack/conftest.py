@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -19,6 +18,7 @@ import pytest
 import requests
 
 from chalicelib import aws
+from tests.processes import free_port, stop
 
 HERE = Path(__file__).resolve().parent
 PROJECT = HERE.parents[1]
@@ -66,12 +66,6 @@ def _virtualenv_python() -> Path:
     pytest.skip(reason)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _wait_until_up(process: subprocess.Popen, endpoint: str, log_path: Path) -> None:
     deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline:
@@ -101,7 +95,7 @@ def localstack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]
     """Start LocalStack (S3 only, loopback only), create Glint's bucket, stop it afterwards."""
     python = _virtualenv_python()
     root = tmp_path_factory.mktemp("localstack")
-    endpoint = f"http://127.0.0.1:{_free_port()}"
+    endpoint = f"http://127.0.0.1:{free_port()}"
     env = {
         "PATH": os.environ["PATH"],
         "HOME": str(root),  # nothing lands in the developer's home
@@ -123,12 +117,7 @@ def localstack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]
         aws.reset()
         yield LocalStack(endpoint, bucket, process, log_path)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
 
 
 @pytest.fixture(autouse=True)
