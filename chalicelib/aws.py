@@ -1,4 +1,4 @@
-"""Lazily created, cached boto3 clients: the only place that calls boto3.client()."""
+"""Lazily created, cached boto3 clients: the only place that creates them."""
 from __future__ import annotations
 
 import functools
@@ -13,9 +13,16 @@ from chalicelib.config import get_settings
 _RETRIES = {"max_attempts": 5, "mode": "standard"}
 
 
+@functools.cache
+def _session() -> boto3.session.Session:
+    # Glint's own session, not boto3's process-wide default: that one caches credentials on
+    # first use, so clients made after a reset would keep signing with the old ones.
+    return boto3.session.Session()
+
+
 def _client(service: str, region: str | None = None, **config: Any) -> Any:
     settings = get_settings()
-    return boto3.client(
+    return _session().client(
         service,
         region_name=region or settings.region,
         endpoint_url=settings.aws_endpoint_url,
@@ -59,6 +66,6 @@ def secretsmanager() -> Any:
 
 def reset() -> None:
     """Forget cached clients and settings (tests switch endpoints between runs)."""
-    for getter in (s3, sqs, events, secretsmanager):
+    for getter in (_session, s3, sqs, events, secretsmanager):
         getter.cache_clear()
     get_settings.cache_clear()
