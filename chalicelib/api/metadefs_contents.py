@@ -35,17 +35,16 @@ def _delete_one(ctx: RequestContext, namespace: str, kind: db.Kind, name: str) -
 @route(bp, OBJECTS)
 def list_objects(ctx: RequestContext, namespace: str) -> Response:
     """The namespace's objects (limit, marker, sort_key, sort_dir)."""
-    name, params = namespace, _params()
-    page = service.list_children(ctx, name, db.OBJECTS, parse_child_query(params))
-    return json_response(render.object_list(name, page, params))
+    params = _params()
+    page = service.list_children(ctx, namespace, db.OBJECTS, parse_child_query(params))
+    return json_response(render.object_list(namespace, page, params))
 
 
 @route(bp, OBJECTS, methods=("POST",))
 def create_object(ctx: RequestContext, namespace: str) -> Response:
     """201 with the object."""
-    name = namespace
-    obj = service.create_object(ctx, name, json_body(bp))
-    return json_response(render.metadef_object(name, obj), status=201)
+    obj = service.create_object(ctx, namespace, json_body(bp))
+    return json_response(render.metadef_object(namespace, obj), status=201)
 
 
 @route(bp, OBJECTS, methods=("DELETE",))
@@ -57,17 +56,15 @@ def delete_objects(ctx: RequestContext, namespace: str) -> Response:
 @route(bp, f"{OBJECTS}/{{name}}")
 def show_object(ctx: RequestContext, namespace: str, name: str) -> Response:
     """One object."""
-    ns = namespace
     return json_response(render.metadef_object(
-        ns, service.get_child(ctx, ns, db.OBJECTS, name)))
+        namespace, service.get_child(ctx, namespace, db.OBJECTS, name)))
 
 
 @route(bp, f"{OBJECTS}/{{name}}", methods=("PUT",))
 def update_object(ctx: RequestContext, namespace: str, name: str) -> Response:
     """200 with the object as replaced."""
-    ns = namespace
-    obj = service.update_object(ctx, ns, name, json_body(bp))
-    return json_response(render.metadef_object(ns, obj))
+    obj = service.update_object(ctx, namespace, name, json_body(bp))
+    return json_response(render.metadef_object(namespace, obj))
 
 
 @route(bp, f"{OBJECTS}/{{name}}", methods=("DELETE",))
@@ -124,9 +121,9 @@ def delete_property(ctx: RequestContext, namespace: str, name: str) -> Response:
 @route(bp, TAGS)
 def list_tags(ctx: RequestContext, namespace: str) -> Response:
     """The namespace's tags (limit, marker, sort_key, sort_dir)."""
-    name, params = namespace, _params()
-    page = service.list_children(ctx, name, db.TAGS, parse_child_query(params))
-    return json_response(render.tag_list(name, page, params))
+    params = _params()
+    page = service.list_children(ctx, namespace, db.TAGS, parse_child_query(params))
+    return json_response(render.tag_list(namespace, page, params))
 
 
 @route(bp, TAGS, methods=("POST",))
