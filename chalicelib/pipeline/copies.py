@@ -22,6 +22,7 @@ from chalicelib.domain.errors import Conflict, NotFound, QuotaExceeded, StoreFai
 from chalicelib.domain.image import Image, Location, Status, utcnow
 from chalicelib.domain.stores import (IMPORTING_PROPERTY, LocationStatus, download_order,
                                       progress, stored_cost, with_progress)
+from chalicelib.pipeline import task_progress
 from chalicelib.pipeline.requests import CopyRequest
 from chalicelib.services import quotas as quota_service
 
@@ -37,6 +38,7 @@ class Copied:
     copied: tuple[str, ...] = ()
     failed: tuple[str, ...] = ()
     rolled_back: tuple[str, ...] = ()
+    image_gone: bool = False
 
 
 class _ImageGone(Exception):
@@ -44,8 +46,33 @@ class _ImageGone(Exception):
 
 
 def copy_to_stores(request: CopyRequest) -> Copied:
-    """Copy the image into each requested store still listed as importing. Errors other than
-    a store's own propagate, so that SQS redelivers the request."""
+    """Copy the image into each requested store still listed as importing, keeping the
+    request's task current. Errors other than a store's own propagate, so that SQS
+    redelivers the request."""
+    task_progress.processing(request.task_id,
+                             f"Copying image data to store(s) {', '.join(request.stores)}.")
+    result = _copy_all(request)
+    _finish_task(request, result)
+    return result
+
+
+def _finish_task(request: CopyRequest, result: Copied) -> None:
+    try:
+        image = image_db.get(request.image_id)
+    except NotFound:
+        result = replace(result, image_gone=True)
+    if result.image_gone:
+        task_progress.fail(request.task_id, "Copy abandoned: the image was deleted.")
+    elif result.rolled_back or (result.failed and request.all_stores_must_succeed):
+        task_progress.fail(request.task_id, f"Copy to store(s) {', '.join(result.failed)} "
+                                            "failed; all stores had to succeed.")
+    else:
+        failed = f"; failed: {', '.join(result.failed)}" if result.failed else ""
+        task_progress.succeed(request.task_id, image,
+                              f"Copied to store(s) {', '.join(result.copied) or 'none'}{failed}.")
+
+
+def _copy_all(request: CopyRequest) -> Copied:
     copied: list[str] = []
     failed: list[str] = []
     for position, store_id in enumerate(request.stores):
@@ -59,7 +86,7 @@ def copy_to_stores(request: CopyRequest) -> Copied:
             log.info("copy abandoned: image gone", extra={"image_id": request.image_id})
             _settle(request.image_id,
                     lambda i: with_progress(i, done=request.stores[position:]))
-            break
+            return Copied(tuple(copied), tuple(failed), image_gone=True)
         except (StoreFailed, QuotaExceeded) as exc:
             failed.append(store_id)
             if not request.all_stores_must_succeed:
@@ -90,6 +117,7 @@ def dead_letter(request: CopyRequest) -> bool:
         reason = "Copy failed after repeated attempts."
         _settle(request.image_id, lambda i: replace(with_progress(i, failed=unfinished),
                                                     import_error=reason))
+        task_progress.fail(request.task_id, reason)
     return bool(unfinished)
 
 

@@ -36,7 +36,8 @@ def parse_message(body: str) -> Iterator[ObjectCreated | WebDownloadRequest | Co
         return
     if message.get("Event") == COPY_REQUEST:
         yield CopyRequest(message["image_id"], tuple(message["stores"]),
-                          bool(message.get("all_stores_must_succeed", True)))
+                          bool(message.get("all_stores_must_succeed", True)),
+                          message.get("task_id"))
         return
     if message.get("Event") == IMPORT_REQUEST:  # staged earlier; the API asks for the import
         yield ObjectCreated(bucket=get_settings().bucket, key=message["key"], size=0, etag="",

@@ -42,6 +42,7 @@ class CopyRequest:
     image_id: str
     stores: tuple[str, ...]
     all_stores_must_succeed: bool = True
+    task_id: str | None = None
 
 
 def request_copy(request: CopyRequest, client: Any = None) -> None:

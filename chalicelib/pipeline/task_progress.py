@@ -13,6 +13,7 @@ from chalicelib.db import images as image_db
 from chalicelib.db import tasks as task_db
 from chalicelib.domain.errors import NotFound, StaleWrite
 from chalicelib.domain.image import Image, utcnow
+from chalicelib.domain.stores import IMPORTING_PROPERTY
 from chalicelib.domain.tasks import (TRANSITIONS, Task, TaskStatus, human_size,
                                      progress_message, transition)
 from chalicelib.domain.uploads import MIB
@@ -63,11 +64,17 @@ def begin(image: Image, clock: Callable[[], float]) -> Progress:
     return Progress(task_id, total, clock)
 
 
-def succeed(task_id: str | None, image: Image) -> None:
-    """The import activated the image: the task succeeds with the image's id as its result."""
+def processing(task_id: str | None, message: str) -> None:
+    """A worker started on the task's import (for imports without an upload: copy-image)."""
+    if task_id and not _advance(task_id, TaskStatus.PROCESSING, message=message):
+        task_db.note(task_id, message, utcnow())
+
+
+def succeed(task_id: str | None, image: Image, message: str | None = None) -> None:
+    """The import is done: the task succeeds with the image's id as its result."""
     _advance(task_id, TaskStatus.SUCCESS, result={"image_id": image.id},
-             message=f"Image {image.id} is active: {human_size(image.size or 0)} copied "
-                     "and verified.")
+             message=message or f"Image {image.id} is active: "
+                                f"{human_size(image.size or 0)} copied and verified.")
 
 
 def fail(task_id: str | None, reason: str) -> None:
@@ -93,6 +100,8 @@ def _orphan_reason(task: Task) -> str | None:
         return "Import abandoned: the image was deleted before the import finished."
     if image.upload is not None and image.upload.task_id == task.id:
         return None  # still this import's: the image's own reaper rules apply
+    if image.properties.get(IMPORTING_PROPERTY):
+        return None  # a copy-image still running (its DLQ handler fails it if it dies)
     return ("Import abandoned: the upload was aborted or replaced by a newer one before "
             "the import finished.")
 

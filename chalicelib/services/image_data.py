@@ -107,7 +107,7 @@ def import_image(ctx: RequestContext, image_id: str, body: Any) -> Image:
     if request.method == "web-download":
         return _web_download(ctx, image, request, body)
     if request.method == "copy-image" and request.stores is not None:
-        return store_service.copy_image(image, request.stores)
+        return store_service.copy_image(ctx, image, request.stores, body)
     return _glance_direct(ctx, image, request, body)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
+from typing import Any
 
 from chalicelib import events, stores
 from chalicelib.db import images as image_db
@@ -12,14 +13,17 @@ from chalicelib.domain.context import RequestContext
 from chalicelib.domain.errors import Conflict, Forbidden, NotFound
 from chalicelib.domain.image import Image, Status, utcnow
 from chalicelib.domain.stores import IMPORTING_PROPERTY, LocationStatus, StoreSelection
+from chalicelib.domain.tasks import new_task_id
 from chalicelib.pipeline.requests import CopyRequest, request_copy
 from chalicelib.services import quotas as quota_service
+from chalicelib.services import tasks
 from chalicelib.services.images import get_image_for
 
 log = logging.getLogger(__name__)
 
 
-def copy_image(image: Image, selection: StoreSelection) -> Image:
+def copy_image(ctx: RequestContext, image: Image, selection: StoreSelection,
+               body: dict[str, Any]) -> Image:
     """copy-image on an image the caller passed the `copy_image` rule for (admins by
     default): list the target stores as importing and ask the worker to copy (202).
 
@@ -37,7 +41,8 @@ def copy_image(image: Image, selection: StoreSelection) -> Image:
     started = image_db.save(replace(
         store_rules.with_progress(image, importing=targets, retried=targets),
         import_error=None, updated_at=utcnow()))
-    request_copy(CopyRequest(image.id, targets, selection.all_stores_must_succeed))
+    task_id = tasks.start_import(ctx, started, "copy-image", body, task_id=new_task_id())
+    request_copy(CopyRequest(image.id, targets, selection.all_stores_must_succeed, task_id))
     log.info("copy-image requested", extra={"image_id": image.id, "stores": list(targets)})
     return started
 

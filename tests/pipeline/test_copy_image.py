@@ -178,3 +178,24 @@ def test_copy_to_a_store_in_another_region(server_client, server_aws, monkeypatc
     response = server_client.http.get(f"/v2/images/{image['id']}/file?prefer=far")
     assert "eu-west-1" in response.headers["Location"]
     assert requests.get(response.headers["Location"], timeout=30).content == DATA
+
+
+def _copy_task(client, image_id: str) -> dict:
+    tasks = call(client, "GET", f"/v2/images/{image_id}/tasks")[1]["tasks"]
+    return next(t for t in tasks if t["input"]["import_req"]["method"]["name"] == "copy-image")
+
+
+def test_copy_image_is_a_task_that_succeeds_or_fails_with_the_store(server_client, server_aws,
+                                                                   image):
+    request_copy(server_client, image["id"], stores=["cold"])
+    assert _copy_task(server_client, image["id"])["status"] == "pending"
+    run_worker(server_client, server_aws)
+    done = _copy_task(server_client, image["id"])
+    assert done["status"] == "success" and "cold" in done["message"]
+    assert done["result"] == {"image_id": image["id"]}
+    failing = active_image(server_client, DATA)
+    assert request_copy(server_client, failing["id"], stores=["cold", "broken"],
+                        all_stores_must_succeed=True)[0] == 202
+    run_worker(server_client, server_aws)
+    failed = _copy_task(server_client, failing["id"])
+    assert failed["status"] == "failure" and "broken" in failed["message"]
