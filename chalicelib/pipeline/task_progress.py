@@ -41,7 +41,11 @@ class Progress:
 
     def observe(self, chunk: bytes) -> None:
         """Count a chunk; write the message when one is due."""
-        self._done += len(chunk)
+        self.reached(self._done + len(chunk))
+
+    def reached(self, done: int) -> None:
+        """`done` bytes so far; write the message when one is due."""
+        self._done = done
         if self._task_id is None:
             return
         now = self._clock()

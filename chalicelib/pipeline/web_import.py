@@ -3,12 +3,15 @@ staging key; S3's ObjectCreated event then drives the usual verify-and-activate 
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import replace
+from urllib.parse import urlsplit
 
 from chalicelib import tracing
 from chalicelib.db import images as image_db
 from chalicelib.domain.errors import ImageRejected, Invalid, NotFound, QuotaExceeded, StaleWrite
 from chalicelib.domain.image import Image, Status
+from chalicelib.pipeline import task_progress
 from chalicelib.pipeline.fetch import expected_digest
 from chalicelib.pipeline.requests import WebDownloadRequest
 from chalicelib.pipeline.run import LeaseLost, Outcome, fail_import
@@ -37,10 +40,15 @@ def fetch_into_staging(request: WebDownloadRequest) -> Outcome:
         except StaleWrite as exc:  # deleted or superseded meanwhile: abort the upload
             raise LeaseLost() from exc
 
+    # The task shows the download (the host only: a URI's query may carry credentials).
+    task_id = image.upload.task_id
+    task_progress.processing(task_id, f"Downloading from {urlsplit(request.uri).hostname}.")
+    progress = task_progress.Progress(task_id, 0, time.time)
     try:
         with tracing.subsegment("download", image_id=image.id, project=image.owner):
             download_to_staging(image.id, request.upload_id, request.uri,
-                                policy_from_settings(), expected, before_complete=record_size)
+                                policy_from_settings(), expected, on_progress=progress.reached,
+                                before_complete=record_size)
     except LeaseLost:
         return Outcome.IGNORED
     # A refused URI or redirect, an HTTP error, a hash mismatch, or bytes beyond the quota.

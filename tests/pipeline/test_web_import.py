@@ -128,3 +128,15 @@ def test_web_download_beyond_the_size_quota_fails_and_holds_nothing(
     usage = call(server_client, "GET", "/v2/info/usage")[1]["usage"]
     assert usage["image_size_total"]["usage"] == 0 and usage["image_stage_total"]["usage"] == 0
     assert usage["image_count_uploading"]["usage"] == 0
+
+
+def test_web_download_task_shows_the_download_then_succeeds(server_client, server_aws, origin,
+                                                           trusting_loopback):
+    image_id = create_image(server_client)["id"]
+    _import(server_client, image_id, {"name": "web-download", "uri": f"{origin}/disk.raw"})
+    deliver(server_client, drain(server_aws.queue_url, wait=1))  # the fetch only
+    [task] = call(server_client, "GET", f"/v2/images/{image_id}/tasks")[1]["tasks"]
+    assert task["status"] == "processing" and "127.0.0.1" in task["message"]
+    _run_worker(server_client, server_aws.queue_url, rounds=1)  # S3's event: verification
+    [task] = call(server_client, "GET", f"/v2/images/{image_id}/tasks")[1]["tasks"]
+    assert task["status"] == "success"
