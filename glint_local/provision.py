@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
 
 from chalicelib import aws, topology
 from chalicelib.config import Settings
 from chalicelib.db.models import bound
 from chalicelib.domain.stores import Store
+from glint_local.pump import queue_arn
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,22 +34,22 @@ def provision(settings: Settings, visibility_timeout: int | None = None) -> Prov
     spec = topology.import_queue(settings, visibility_timeout)
     dlq_url = sqs.create_queue(QueueName=spec.dlq_name, Attributes={
         "MessageRetentionPeriod": str(spec.dlq_retention_seconds)})["QueueUrl"]
-    dlq_arn = _queue_arn(sqs, dlq_url)
+    dlq_arn = queue_arn(sqs, dlq_url)
     queue_url = sqs.create_queue(QueueName=spec.name, Attributes={
         "VisibilityTimeout": str(spec.visibility_timeout),
         "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn,
                                      "maxReceiveCount": str(spec.max_receive_count)}),
     })["QueueUrl"]
-    queue_arn = _queue_arn(sqs, queue_url)
+    import_arn = queue_arn(sqs, queue_url)
     sqs.set_queue_attributes(QueueUrl=queue_url, Attributes={"Policy": json.dumps({
         "Version": "2012-10-17",
         "Statement": [{"Effect": "Allow", "Principal": {"Service": "s3.amazonaws.com"},
-                       "Action": "sqs:SendMessage", "Resource": queue_arn,
+                       "Action": "sqs:SendMessage", "Resource": import_arn,
                        "Condition": {"ArnLike": {"aws:SourceArn": f"arn:aws:s3:::{settings.bucket}"}}}],
     })})
     s3.put_bucket_notification_configuration(Bucket=settings.bucket, NotificationConfiguration={
         "QueueConfigurations": [{
-            "QueueArn": queue_arn, "Events": list(topology.NOTIFIED_EVENTS),
+            "QueueArn": import_arn, "Events": list(topology.NOTIFIED_EVENTS),
             "Filter": {"Key": {"FilterRules": [{"Name": "prefix",
                                                 "Value": topology.NOTIFIED_PREFIX}]}},
         }]})
@@ -62,7 +62,3 @@ def _create_store_bucket(store: Store, default_region: str) -> None:
     where = {} if region == "us-east-1" else {
         "CreateBucketConfiguration": {"LocationConstraint": region}}
     aws.s3(store.region).create_bucket(Bucket=store.bucket, **where)
-
-
-def _queue_arn(sqs: Any, url: str) -> str:
-    return sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]

@@ -40,6 +40,12 @@ def scheduled_event(rule_arn: str, region: str) -> dict[str, Any]:
             "region": region, "resources": [rule_arn], "detail": {}}
 
 
+def queue_arn(sqs: Any, url: str) -> str:
+    """The ARN of the queue at `url`."""
+    return sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"]
+
+
 def rate_seconds(expression: Any) -> int | None:
     """Seconds between runs of a `rate(...)` schedule; None for cron (not run locally)."""
     if isinstance(expression, Rate):
@@ -86,8 +92,7 @@ class EventPump:
 
     def _consume(self, source: SQSEventConfig) -> None:
         url = self._queue_urls[source.queue]
-        arn = self._sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])[
-            "Attributes"]["QueueArn"]
+        arn = queue_arn(self._sqs, url)
         handler = self._app.handler_map[source.name]
         while not self._stopping.is_set():
             try:

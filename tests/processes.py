@@ -3,6 +3,11 @@ from __future__ import annotations
 
 import socket
 import subprocess
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import requests
 
 
 def free_port() -> int:
@@ -20,3 +25,19 @@ def stop(process: subprocess.Popen, seconds: float = 20) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
+
+
+def wait_until_up(process: subprocess.Popen, ready: Callable[[], bool], name: str,
+                  log_path: Path, seconds: float) -> None:
+    """Poll `ready` until it is true; raise with the server's log if it exits or times out."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{name} exited:\n{log_path.read_text()}")
+        try:
+            if ready():
+                return
+        except requests.ConnectionError:
+            pass
+        time.sleep(0.3)
+    raise RuntimeError(f"{name} not up after {seconds}s:\n{log_path.read_text()}")

@@ -64,6 +64,12 @@ def upload_single(client: Client, image_id: str, data: bytes, **declared: Any) -
     return grant
 
 
+def keys(prefix: str = "") -> list[str]:
+    """The keys under `prefix` in the image bucket."""
+    listed = aws.s3().list_objects_v2(Bucket=get_settings().bucket, Prefix=prefix)
+    return [o["Key"] for o in listed.get("Contents", [])]
+
+
 def drain(queue_url: str, wait: int = 2) -> list[dict[str, Any]]:
     """Every S3 notification message waiting on the queue (s3:TestEvent dropped)."""
     sqs = aws.sqs()

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from chalice import Blueprint, Response
 
-from chalicelib.api.routing import no_content, route
+from chalicelib.api.routing import no_content, query_params, route
 from chalicelib.domain.context import RequestContext
 from chalicelib.services import data as service
 
@@ -14,7 +14,7 @@ bp = Blueprint(__name__)
 def download(ctx: RequestContext, image_id: str) -> Response:
     """302 to a presigned GET of the data (S3 honours Range); 204 when there is none;
     `?disk_format=` picks a converted variant, `?prefer=store1,store2` the stores to read."""
-    params = bp.current_request.query_params or {}
+    params = query_params(bp)
     prefer = [s.strip() for s in params.get("prefer", "").split(",") if s.strip()]
     url = service.download_url(ctx, image_id, params.get("disk_format"), prefer)
     if url is None:

@@ -4,7 +4,8 @@ from __future__ import annotations
 from chalice import Blueprint, Response
 
 from chalicelib.api import render
-from chalicelib.api.routing import base_url, json_body, json_response, no_content, route
+from chalicelib.api.routing import (base_url, json_body, json_response, no_content, query_lists,
+                                    route)
 from chalicelib.domain.context import RequestContext
 from chalicelib.domain.query import parse_list_query
 from chalicelib.domain.schema import image_schema, images_schema
@@ -29,8 +30,7 @@ def create_image(ctx: RequestContext) -> Response:
 @route(bp, "/v2/images")
 def list_images(ctx: RequestContext) -> Response:
     """One page of images: Glance's filters, sort orders and visibility modes."""
-    query_params = bp.current_request.query_params
-    params = {k: query_params.getlist(k) for k in query_params} if query_params else {}
+    params = query_lists(bp)
     page = service.list_images(ctx, parse_list_query(params))
     return json_response(render.image_list(ctx, page.images, page.next_marker, params))
 

@@ -7,7 +7,7 @@ from chalice import Blueprint, Response
 
 from chalicelib.api.errors import status_for
 from chalicelib.api.render import with_query
-from chalicelib.api.routing import json_body, json_response, no_content, route
+from chalicelib.api.routing import json_body, json_response, no_content, query_params, route
 from chalicelib.domain import members
 from chalicelib.domain.context import RequestContext
 from chalicelib.domain.members import Member
@@ -35,7 +35,7 @@ def add_member(ctx: RequestContext, image_id: str) -> Response:
 def list_members(ctx: RequestContext, image_id: str) -> Response:
     """The image's members as the caller may see them; `?limit=&marker=` pages them
     (Glint extension), with a `next` link while more remain."""
-    params = bp.current_request.query_params or {}
+    params = query_params(bp)
     limit, marker = members.parse_page(params)
     found, next_marker = service.list_members(ctx, image_id, limit, marker)
     body: dict[str, Any] = {"members": [_render(m) for m in found],

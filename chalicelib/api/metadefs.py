@@ -6,7 +6,8 @@ from typing import Any
 from chalice import Blueprint, Response
 
 from chalicelib.api import metadefs_render as render
-from chalicelib.api.routing import base_url, json_body, json_response, no_content, route
+from chalicelib.api.routing import (base_url, json_body, json_response, no_content,
+                                    query_params, route)
 from chalicelib.db import metadefs as db
 from chalicelib.domain.context import RequestContext
 from chalicelib.domain.errors import Invalid
@@ -21,11 +22,6 @@ _LOADER_CONTEXT = RequestContext(project_id="admin", user_id="metadefs-loader",
                                  roles=frozenset({"admin"}), request_id="metadefs-loader")
 
 
-def query_params() -> dict[str, str]:
-    """The request's query parameters (last value wins)."""
-    return dict(bp.current_request.query_params or {})
-
-
 @route(bp, "/v2/metadefs/namespaces", methods=("POST",))
 def create_namespace(ctx: RequestContext) -> Response:
     """201 with the namespace (and any contents it was created with) and its `Location`."""
@@ -38,7 +34,7 @@ def create_namespace(ctx: RequestContext) -> Response:
 @route(bp, "/v2/metadefs/namespaces")
 def list_namespaces(ctx: RequestContext) -> Response:
     """One page of the namespaces the caller may see."""
-    params = query_params()
+    params = query_params(bp)
     page = service.list_namespaces(ctx, parse_namespace_query(params))
     return json_response(render.namespace_list(page, params))
 
@@ -46,7 +42,7 @@ def list_namespaces(ctx: RequestContext) -> Response:
 @route(bp, NAMESPACE)
 def show_namespace(ctx: RequestContext, namespace: str) -> Response:
     """A namespace with its contents; `?resource_type=` applies that type's prefix."""
-    resource_type = query_params().get("resource_type") or None
+    resource_type = query_params(bp).get("resource_type") or None
     return json_response(render.contents(
         service.get_namespace(ctx, namespace, resource_type)))
 

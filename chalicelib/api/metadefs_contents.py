@@ -5,7 +5,7 @@ from chalice import Blueprint, Response
 
 from chalicelib.api import metadefs_render as render
 from chalicelib.api.metadefs import NAMESPACE
-from chalicelib.api.routing import json_body, json_response, no_content, route
+from chalicelib.api.routing import json_body, json_response, no_content, query_params, route
 from chalicelib.db import metadefs as db
 from chalicelib.domain.context import RequestContext
 from chalicelib.domain.metadefs_query import parse_child_query
@@ -14,10 +14,6 @@ from chalicelib.services import metadefs as service
 bp = Blueprint(__name__)
 OBJECTS, PROPERTIES, TAGS = f"{NAMESPACE}/objects", f"{NAMESPACE}/properties", f"{NAMESPACE}/tags"
 _TRUE = ("true", "1", "yes", "on")
-
-
-def _params() -> dict[str, str]:
-    return dict(bp.current_request.query_params or {})
 
 
 def _delete_all(ctx: RequestContext, namespace: str, kind: db.Kind) -> Response:
@@ -35,7 +31,7 @@ def _delete_one(ctx: RequestContext, namespace: str, kind: db.Kind, name: str) -
 @route(bp, OBJECTS)
 def list_objects(ctx: RequestContext, namespace: str) -> Response:
     """The namespace's objects (limit, marker, sort_key, sort_dir)."""
-    params = _params()
+    params = query_params(bp)
     page = service.list_children(ctx, namespace, db.OBJECTS, parse_child_query(params))
     return json_response(render.object_list(namespace, page, params))
 
@@ -99,7 +95,7 @@ def delete_properties(ctx: RequestContext, namespace: str) -> Response:
 def show_property(ctx: RequestContext, namespace: str, name: str) -> Response:
     """One property; with `?resource_type=`, `name` carries that type's prefix."""
     prop = service.get_property(ctx, namespace, name,
-                                _params().get("resource_type") or None)
+                                query_params(bp).get("resource_type") or None)
     return json_response(render.metadef_property(prop))
 
 
@@ -121,7 +117,7 @@ def delete_property(ctx: RequestContext, namespace: str, name: str) -> Response:
 @route(bp, TAGS)
 def list_tags(ctx: RequestContext, namespace: str) -> Response:
     """The namespace's tags (limit, marker, sort_key, sort_dir)."""
-    params = _params()
+    params = query_params(bp)
     page = service.list_children(ctx, namespace, db.TAGS, parse_child_query(params))
     return json_response(render.tag_list(namespace, page, params))
 

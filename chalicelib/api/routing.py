@@ -101,6 +101,17 @@ def json_body(bp: Blueprint, required: bool = True) -> Any:
         raise Invalid(f"Malformed JSON in request body: {exc}") from exc
 
 
+def query_params(bp: Blueprint) -> dict[str, str]:
+    """The request's query parameters (last value wins)."""
+    return dict(bp.current_request.query_params or {})
+
+
+def query_lists(bp: Blueprint) -> dict[str, list[str]]:
+    """The request's query parameters, every value of each (Glance's repeated filters)."""
+    params = bp.current_request.query_params
+    return {k: params.getlist(k) for k in params} if params else {}
+
+
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     """A JSON response."""
     return Response(body=json.dumps(body), status_code=status,

@@ -7,7 +7,7 @@ from chalice import Blueprint, Response
 
 from chalicelib.api.errors import error_response
 from chalicelib.api.render import with_query
-from chalicelib.api.routing import json_response, route
+from chalicelib.api.routing import json_response, query_lists, route
 from chalicelib.domain.context import RequestContext
 from chalicelib.domain.tasks import Task, document, parse_task_query, task_schema, tasks_schema
 from chalicelib.services import tasks as service
@@ -39,8 +39,7 @@ def show_task(ctx: RequestContext, task_id: str) -> Response:
 @route(bp, "/v2/tasks")
 def list_tasks(ctx: RequestContext) -> Response:
     """A page of tasks (admin by default), without input, result and message."""
-    query_params = bp.current_request.query_params
-    params = {k: query_params.getlist(k) for k in query_params} if query_params else {}
+    params = query_lists(bp)
     page = service.list_tasks(ctx, parse_task_query(params))
     links = {k: v for k, v in params.items() if k != "marker"}
     body: dict[str, Any] = {"tasks": [_stub(t) for t in page.tasks],

@@ -4,7 +4,7 @@ from __future__ import annotations
 from chalice import Blueprint, Response
 
 from chalicelib.api import render
-from chalicelib.api.routing import json_body, json_response, no_content, route
+from chalicelib.api.routing import json_body, json_response, no_content, query_params, route
 from chalicelib.domain.context import RequestContext
 from chalicelib.domain.errors import Invalid
 from chalicelib.services import uploads as service
@@ -23,7 +23,7 @@ def start_upload(ctx: RequestContext, image_id: str) -> Response:
 @route(bp, _UPLOAD)
 def show_upload(ctx: RequestContext, image_id: str, upload_id: str) -> Response:
     """The pending upload with fresh URLs (from `?first_part=N`) and the parts S3 holds."""
-    raw = (bp.current_request.query_params or {}).get("first_part", "1")
+    raw = query_params(bp).get("first_part", "1")
     if not raw.isdigit():
         raise Invalid("first_part must be a positive integer.")
     grant = service.describe_upload(ctx, image_id, upload_id, int(raw))

@@ -38,7 +38,7 @@ def part_sizes(key: str, multipart_id: str, client: Any = None) -> dict[int, int
 
 
 def complete(key: str, multipart_id: str, parts: list[tuple[int, str]],
-                       client: Any = None) -> None:
+             client: Any = None) -> None:
     """Join the parts (number, etag) into the object; S3 then emits ObjectCreated.
 
     Raises:

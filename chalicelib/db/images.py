@@ -20,7 +20,7 @@ from datetime import datetime, timedelta, timezone
 from dataclasses import replace
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, PutError
+from pynamodb.exceptions import DoesNotExist
 
 from chalicelib.domain.errors import Conflict, NotFound, StaleWrite
 from chalicelib.domain.image import ImportClaim, Image, Location, PendingUpload, Status
@@ -28,6 +28,7 @@ from chalicelib.domain.listing import Source
 from chalicelib.db import members as member_db
 from chalicelib.db.models import (ClaimMap, ImageModel, LocationMap, UploadMap, bound,
                                     image_order_key)
+from chalicelib.db.writes import conditional
 
 # Statuses that put an image in the sparse in-flight index (the reaper's and scrubber's).
 _IN_FLIGHT = (Status.UPLOADING, Status.IMPORTING, Status.PENDING_DELETE)
@@ -59,12 +60,8 @@ def create(image: Image) -> Image:
         Conflict: an image (live or deleted) already has this id.
     """
     item = _to_item(image)
-    try:
-        item.save(condition=ImageModel.id.does_not_exist())
-    except PutError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
-            raise Conflict(f"Image with identifier {image.id} already exists!") from exc
-        raise
+    conditional(lambda: item.save(condition=ImageModel.id.does_not_exist()),
+                Conflict(f"Image with identifier {image.id} already exists!"))
     return replace(image, version=item.version)
 
 
@@ -74,14 +71,9 @@ def save(image: Image) -> Image:
     Raises:
         StaleWrite: the stored version is not the one this image was read at.
     """
-    item = _to_item(image)
-    try:
-        item.save()
-    except PutError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
-            raise StaleWrite(f"Image {image.id} was changed by another request; "
-                             "retry with its current state.") from exc
-        raise
+    item = _to_item(image)  # pynamodb conditions the save on the version read
+    conditional(item.save, StaleWrite(f"Image {image.id} was changed by another request; "
+                                      "retry with its current state."))
     return replace(image, version=item.version)
 
 
@@ -110,12 +102,7 @@ def save_tombstone(image: Image, keep_seconds: int) -> None:
     item = _to_item(image)
     item.list_owner = item.list_visibility = item.list_all = None
     item.expires_at = _utc_after(keep_seconds)
-    try:
-        item.save()
-    except PutError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
-            raise StaleWrite(f"Image {image.id} was changed by another request.") from exc
-        raise
+    conditional(item.save, StaleWrite(f"Image {image.id} was changed by another request."))
 
 
 def newest_first(sources: Iterable[Source], before: Image | None = None,

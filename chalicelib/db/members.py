@@ -10,14 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from pynamodb.exceptions import DeleteError, DoesNotExist, PutError
+from pynamodb.exceptions import DoesNotExist
 
 from chalicelib.db.models import MemberModel, bound, image_order_key
+from chalicelib.db.writes import conditional
 from chalicelib.domain.errors import Conflict, NotFound
 from chalicelib.domain.image import Image
 from chalicelib.domain.members import Member, MemberStatus
-
-_CONDITION_FAILED = "ConditionalCheckFailedException"
 
 
 def find(image_id: str, member_id: str) -> Member | None:
@@ -36,7 +35,7 @@ def get(image_id: str, member_id: str) -> Member:
     """
     member = find(image_id, member_id)
     if member is None:
-        raise NotFound(f"{member_id} not found in the member list of the image {image_id}.")
+        raise _not_a_member(image_id, member_id)
     return member
 
 
@@ -57,13 +56,9 @@ def add(member: Member, image: Image) -> Member:
     Raises:
         Conflict: the project is already a member of the image.
     """
-    try:
-        _to_item(member, image).save(condition=MemberModel.member_id.does_not_exist())
-    except PutError as exc:
-        if exc.cause_response_code == _CONDITION_FAILED:
-            raise Conflict(f"Member {member.member_id} is duplicated for image "
-                           f"{member.image_id}") from exc
-        raise
+    item = _to_item(member, image)
+    conditional(lambda: item.save(condition=MemberModel.member_id.does_not_exist()),
+                Conflict(f"Member {member.member_id} is duplicated for image {member.image_id}"))
     return member
 
 
@@ -73,13 +68,9 @@ def update(member: Member, image: Image) -> Member:
     Raises:
         NotFound: the membership was removed meanwhile.
     """
-    try:
-        _to_item(member, image).save(condition=MemberModel.member_id.exists())
-    except PutError as exc:
-        if exc.cause_response_code == _CONDITION_FAILED:
-            raise NotFound(f"{member.member_id} not found in the member list of the image "
-                           f"{member.image_id}.") from exc
-        raise
+    item = _to_item(member, image)
+    conditional(lambda: item.save(condition=MemberModel.member_id.exists()),
+                _not_a_member(member.image_id, member.member_id))
     return member
 
 
@@ -90,13 +81,8 @@ def remove(member: Member) -> None:
         NotFound: it was removed meanwhile.
     """
     item = bound(MemberModel)(member.image_id, member.member_id)
-    try:
-        item.delete(condition=MemberModel.member_id.exists())
-    except DeleteError as exc:
-        if exc.cause_response_code == _CONDITION_FAILED:
-            raise NotFound(f"{member.member_id} not found in the member list of the image "
-                           f"{member.image_id}.") from exc
-        raise
+    conditional(lambda: item.delete(condition=MemberModel.member_id.exists()),
+                _not_a_member(member.image_id, member.member_id))
 
 
 def remove_all(image_id: str) -> None:
@@ -119,6 +105,10 @@ def shared_image_ids(member_id: str, status: str, before: str | None,
                                       scan_index_forward=False, page_size=page_size):
         if item.listing != prefix + (before or ""):
             yield item.image_id
+
+
+def _not_a_member(image_id: str, member_id: str) -> NotFound:
+    return NotFound(f"{member_id} not found in the member list of the image {image_id}.")
 
 
 def _to_item(member: Member, image: Image) -> MemberModel:

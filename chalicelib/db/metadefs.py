@@ -21,12 +21,13 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from pynamodb.connection import Connection
-from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, TransactWriteError
+from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.config import get_settings
 from chalicelib.db.metadef_models import MetadefModel
 from chalicelib.db.models import bound
+from chalicelib.db.writes import conditional
 from chalicelib.domain.errors import Conflict, NotFound
 from chalicelib.domain.metadefs import (Association, Contents, MetadefObject, Namespace, Property,
                                         ResourceType, Tag)
@@ -37,7 +38,6 @@ _CATALOG = "namespaces"
 _RESOURCE_TYPES = "RESOURCE_TYPES"
 # DynamoDB's limit on the items of one transaction.
 _MAX_TRANSACTION_ITEMS = 100
-_CONDITION_FAILED = "ConditionalCheckFailedException"
 _CANCELLED_BY_CONDITION = "ConditionalCheckFailed"
 
 
@@ -147,7 +147,9 @@ def replace_namespace(old_name: str, namespace: Namespace) -> None:
     except TransactWriteError as exc:
         if _cancelled_by_condition(exc, 0):
             raise Conflict(_duplicate_namespace(namespace.namespace)) from exc
-        raise Conflict(f"Namespace {old_name} changed during the rename; retry.") from exc
+        if _any_condition(exc):
+            raise Conflict(f"Namespace {old_name} changed during the rename; retry.") from exc
+        raise
 
 
 def delete_namespace(name: str) -> None:
@@ -209,7 +211,9 @@ def add_children(namespace: str, kind: Kind, values: list[Any], replace: bool) -
         reasons = exc.cancellation_reasons or []
         taken = [values[i - len(old)].name for i, reason in enumerate(reasons)
                  if reason and reason.code == _CANCELLED_BY_CONDITION and i >= len(old)]
-        raise Conflict(_duplicate(namespace, kind, ", ".join(taken) or "?")) from exc
+        if not taken:  # throttled or failed for another reason: not the client's conflict
+            raise
+        raise Conflict(_duplicate(namespace, kind, ", ".join(taken))) from exc
 
 
 def replace_child(namespace: str, kind: Kind, old_name: str, value: Any) -> None:
@@ -231,7 +235,9 @@ def replace_child(namespace: str, kind: Kind, old_name: str, value: Any) -> None
     except TransactWriteError as exc:
         if _cancelled_by_condition(exc, 0):
             raise NotFound(_missing(namespace, kind, old_name)) from exc
-        raise Conflict(_duplicate(namespace, kind, value.name)) from exc
+        if _any_condition(exc):
+            raise Conflict(_duplicate(namespace, kind, value.name)) from exc
+        raise
 
 
 def delete_child(namespace: str, kind: Kind, name: str) -> None:
@@ -240,13 +246,9 @@ def delete_child(namespace: str, kind: Kind, name: str) -> None:
     Raises:
         NotFound: there is no such child.
     """
-    try:
-        _model()(_pk(namespace), kind.prefix + name, data="{}").delete(
-            condition=MetadefModel.pk.exists())
-    except DeleteError as exc:
-        if exc.cause_response_code == _CONDITION_FAILED:
-            raise NotFound(_missing(namespace, kind, name)) from exc
-        raise
+    item = _model()(_pk(namespace), kind.prefix + name, data="{}")
+    conditional(lambda: item.delete(condition=MetadefModel.pk.exists()),
+                NotFound(_missing(namespace, kind, name)))
 
 
 def delete_children(namespace: str, kind: Kind) -> list[Any]:
@@ -266,11 +268,7 @@ def list_resource_types() -> list[ResourceType]:
 def ensure_resource_type(resource_type: ResourceType) -> None:
     """Record a resource type unless it is already known (associations create them)."""
     item = _model()(_RESOURCE_TYPES, resource_type.name, data=json.dumps(asdict(resource_type)))
-    try:
-        item.save(condition=MetadefModel.pk.does_not_exist())
-    except PutError as exc:
-        if exc.cause_response_code != _CONDITION_FAILED:
-            raise
+    conditional(lambda: item.save(condition=MetadefModel.pk.does_not_exist()))
 
 
 def _model() -> Any:
@@ -304,12 +302,7 @@ def _moved(item: MetadefModel, new_namespace: str) -> MetadefModel:
 
 
 def _put(item: MetadefModel, condition: Any, error: Exception) -> None:
-    try:
-        item.save(condition=condition)
-    except PutError as exc:
-        if exc.cause_response_code == _CONDITION_FAILED:
-            raise error from exc
-        raise
+    conditional(lambda: item.save(condition=condition), error)
 
 
 def _transaction() -> TransactWrite:
@@ -328,6 +321,12 @@ def _cancelled_by_condition(exc: TransactWriteError, index: int) -> bool:
     reasons = exc.cancellation_reasons or []
     return len(reasons) > index and reasons[index] is not None and \
         reasons[index].code == _CANCELLED_BY_CONDITION
+
+
+def _any_condition(exc: TransactWriteError) -> bool:
+    """Whether a condition (not throttling or a service error) cancelled the transaction."""
+    return any(r is not None and r.code == _CANCELLED_BY_CONDITION
+               for r in exc.cancellation_reasons or [])
 
 
 def _duplicate_namespace(name: str) -> str:

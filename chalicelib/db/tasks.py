@@ -8,20 +8,19 @@ newest_first lazily, page by page (the admin list); unfinished only pending/proc
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime, timezone
 
-from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
+from pynamodb.exceptions import DoesNotExist
 
 from chalicelib.db.models import TaskModel, bound, image_order_key
+from chalicelib.db.writes import conditional
 from chalicelib.domain.errors import Conflict, NotFound, StaleWrite
-from chalicelib.domain.image import utcnow
-from chalicelib.domain.tasks import Task, TaskStatus, is_expired
+from chalicelib.domain.image import format_stamp, parse_stamp, utcnow
+from chalicelib.domain.tasks import FINISHED, Task, TaskStatus, is_expired
 
 # The one partition of the all-tasks index, and the value that puts a task in the sparse
 # unfinished-tasks index.
 _ALL = "task"
 _UNFINISHED = "unfinished"
-_CONDITION_FAILED = "ConditionalCheckFailedException"
 
 
 def create(task: Task) -> Task:
@@ -30,12 +29,9 @@ def create(task: Task) -> Task:
     Raises:
         Conflict: a task already has this id.
     """
-    try:
-        _to_item(task).save(condition=TaskModel.id.does_not_exist())
-    except PutError as exc:
-        if exc.cause_response_code == _CONDITION_FAILED:
-            raise Conflict(f"Task with identifier {task.id} already exists!") from exc
-        raise
+    item = _to_item(task)
+    conditional(lambda: item.save(condition=TaskModel.id.does_not_exist()),
+                Conflict(f"Task with identifier {task.id} already exists!"))
     return task
 
 
@@ -61,26 +57,18 @@ def save(task: Task, from_status: TaskStatus) -> Task:
     Raises:
         StaleWrite: the stored task has moved on (or is gone).
     """
-    try:
-        _to_item(task).save(condition=TaskModel.status == str(from_status))
-    except PutError as exc:
-        if exc.cause_response_code == _CONDITION_FAILED:
-            raise StaleWrite(f"Task {task.id} was changed meanwhile.") from exc
-        raise
+    item = _to_item(task)
+    conditional(lambda: item.save(condition=TaskModel.status == str(from_status)),
+                StaleWrite(f"Task {task.id} was changed meanwhile."))
     return task
 
 
 def note(task_id: str, message: str, now: str) -> bool:
     """Set a processing task's message (progress); False if the task is not processing."""
     item = bound(TaskModel)(task_id)
-    try:
-        item.update(actions=[TaskModel.message.set(message), TaskModel.updated_at.set(now)],
-                    condition=TaskModel.status == str(TaskStatus.PROCESSING))
-    except UpdateError as exc:
-        if exc.cause_response_code == _CONDITION_FAILED:
-            return False
-        raise
-    return True
+    return conditional(lambda: item.update(
+        actions=[TaskModel.message.set(message), TaskModel.updated_at.set(now)],
+        condition=TaskModel.status == str(TaskStatus.PROCESSING)))
 
 
 def for_image(image_id: str) -> list[Task]:
@@ -108,15 +96,14 @@ def unfinished(changed_before: str) -> Iterator[Task]:
 
 
 def _to_item(task: Task) -> TaskModel:
-    finished = task.status in (TaskStatus.SUCCESS, TaskStatus.FAILURE)
     return bound(TaskModel)(
         task.id, type=task.type, status=str(task.status), owner=task.owner,
         image_id=task.image_id, user_id=task.user_id, request_id=task.request_id,
         input=dict(task.input), result=dict(task.result) if task.result is not None else None,
         message=task.message or None, created_at=task.created_at, updated_at=task.updated_at,
         sort_key=image_order_key(task.created_at, task.id), list_all=_ALL,
-        unfinished=None if finished else _UNFINISHED,
-        expires_at=_parse(task.expires_at) if task.expires_at else None,
+        unfinished=None if task.status in FINISHED else _UNFINISHED,
+        expires_at=parse_stamp(task.expires_at) if task.expires_at else None,
     )
 
 
@@ -127,10 +114,6 @@ def _to_domain(item: TaskModel) -> Task:
         created_at=item.created_at, updated_at=item.updated_at,
         status=TaskStatus(item.status), input=item.input or {}, result=item.result,
         message=item.message or "", user_id=item.user_id, request_id=item.request_id,
-        expires_at=expires.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-        if expires else None,
+        expires_at=format_stamp(expires) if expires else None,
     )
 
-
-def _parse(stamp: str) -> datetime:
-    return datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc)

@@ -7,10 +7,11 @@ import operator
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from pynamodb.exceptions import DoesNotExist, UpdateError
+from pynamodb.exceptions import DoesNotExist
 from pynamodb.expressions.condition import Condition
 
 from chalicelib.db.models import UsageModel, bound
+from chalicelib.db.writes import conditional
 from chalicelib.domain import quotas
 from chalicelib.domain.usage import QUOTA_NAMES, Deltas
 
@@ -46,15 +47,12 @@ def reserve(project_id: str, deltas: Deltas, limits: Mapping[str, int]) -> None:
         QuotaExceeded: a limit would be exceeded (nothing was changed).
     """
     ceilings = quotas.ceilings(project_id, deltas, limits)
-    try:
-        _add(project_id, deltas, _within(ceilings))
-    except UpdateError as exc:
-        if exc.cause_response_code != "ConditionalCheckFailedException":
-            raise
-        counters = read(project_id).counters
-        # Read after the failure: a release in between may hide which one it was.
-        name = quotas.first_exceeded(counters, deltas, limits) or next(iter(ceilings))
-        raise quotas.over_limit(project_id, name, deltas, limits, counters) from exc
+    if conditional(lambda: _add(project_id, deltas, _within(ceilings))):
+        return
+    counters = read(project_id).counters
+    # Read after the failure: a release in between may hide which one it was.
+    name = quotas.first_exceeded(counters, deltas, limits) or next(iter(ceilings))
+    raise quotas.over_limit(project_id, name, deltas, limits, counters)
 
 
 def apply(project_id: str, deltas: Deltas) -> None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from enum import StrEnum
 from types import MappingProxyType
 from typing import Any
@@ -135,6 +135,10 @@ RESERVED_PREFIXES = ("os_glance", "os_glint")
 RESERVED_NAMES = frozenset({"deleted", "deleted_at", "location"})
 
 
+_STAMP_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+_WIRE_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+
+
 def utcnow() -> str:
     """The current time, ISO 8601 UTC with microseconds (they keep creation order exact)."""
     return utc_stamp(datetime.now(timezone.utc).timestamp())
@@ -142,12 +146,32 @@ def utcnow() -> str:
 
 def utc_stamp(epoch: float) -> str:
     """Seconds since the epoch in the stored timestamp format (as `utcnow`)."""
-    return datetime.fromtimestamp(max(epoch, 0), timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return format_stamp(datetime.fromtimestamp(max(epoch, 0), timezone.utc))
+
+
+def format_stamp(instant: datetime) -> str:
+    """An aware datetime in the stored timestamp format (as `utcnow`)."""
+    return instant.astimezone(timezone.utc).strftime(_STAMP_FORMAT)
+
+
+def parse_stamp(stamp: str) -> datetime:
+    """A stored timestamp as an aware UTC datetime."""
+    return datetime.strptime(stamp, _STAMP_FORMAT).replace(tzinfo=timezone.utc)
 
 
 def wire_time(stamp: str) -> str:
     """A stored timestamp in Glance's wire format, to the second."""
     return stamp.split(".")[0].rstrip("Z") + "Z"
+
+
+def wire_time_after(seconds: int) -> str:
+    """Now plus `seconds` in Glance's wire format (when an upload's URLs expire)."""
+    return (datetime.now(timezone.utc) + timedelta(seconds=seconds)).strftime(_WIRE_FORMAT)
+
+
+def wire_epoch(stamp: str) -> float:
+    """A wire-format timestamp as seconds since the epoch."""
+    return datetime.strptime(stamp, _WIRE_FORMAT).replace(tzinfo=timezone.utc).timestamp()
 
 
 def is_reserved(name: str) -> bool:

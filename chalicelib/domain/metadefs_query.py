@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from chalicelib.domain.errors import Invalid, NotFound
-from chalicelib.domain.query import DEFAULT_LIMIT, MAX_LIMIT
+from chalicelib.domain.query import DEFAULT_LIMIT, parse_limit
 
 T = TypeVar("T")
 NAMESPACE_SORT_KEYS = ("created_at", "updated_at", "namespace", "display_name", "owner",
@@ -65,15 +65,8 @@ def _parse(params: Mapping[str, str], sort_keys: Sequence[str], default_limit: i
     sort_dir = params.get("sort_dir") or "desc"
     if sort_dir not in ("asc", "desc"):
         raise Invalid(f"Invalid sort direction: {sort_dir}")
-    limit = default_limit
-    if params.get("limit"):
-        try:
-            limit = int(params["limit"])
-        except ValueError as exc:
-            raise Invalid("limit param must be an integer") from exc
-        if limit < 0:
-            raise Invalid("limit param must be positive")
-    return MetadefQuery(limit=None if limit is None else min(limit, MAX_LIMIT),
+    raw_limit = params.get("limit")
+    return MetadefQuery(limit=parse_limit(raw_limit) if raw_limit else default_limit,
                         marker=params.get("marker") or None, sort_key=sort_key,
                         sort_dir=sort_dir, visibility=visibility, resource_types=resource_types)
 

@@ -6,14 +6,14 @@ import copy
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from enum import StrEnum
 from types import MappingProxyType
 from typing import Any
 
 from chalicelib.domain.context import RequestContext
 from chalicelib.domain.errors import Invalid, InvalidTransition
-from chalicelib.domain.image import wire_time
+from chalicelib.domain.image import format_stamp, parse_stamp, wire_time
 from chalicelib.domain.query import parse_limit
 from chalicelib.domain.schema import collection_schema
 
@@ -92,15 +92,9 @@ def transition(task: Task, to: TaskStatus, now: str, ttl_seconds: int,
     return replace(task, status=to, updated_at=now, **changes)
 
 
-def sources_of(to: TaskStatus) -> frozenset[TaskStatus]:
-    """The statuses a task may move to `to` from (the db turns this into its condition)."""
-    return frozenset(s for s, targets in TRANSITIONS.items() if to in targets)
-
-
 def expires_after(now: str, seconds: int) -> str:
     """`now` (a stored timestamp) plus `seconds`, in the same format."""
-    start = datetime.strptime(now, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc)
-    return (start + timedelta(seconds=seconds)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return format_stamp(parse_stamp(now) + timedelta(seconds=seconds))
 
 
 def is_expired(task: Task, now: str) -> bool:

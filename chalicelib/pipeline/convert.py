@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from chalicelib.domain.errors import ImageRejected
+from chalicelib.domain.uploads import GIB
 from chalicelib.pipeline import inspect
 
 log = logging.getLogger(__name__)
 
-GIB = 1024 ** 3
 # Inspector (and disk_format) names -> qemu's block drivers. qemu calls VHD "vpc"; a disk
 # with a partition table is raw bytes to qemu. ISO is absent on purpose: it is install
 # media, not a disk to convert.

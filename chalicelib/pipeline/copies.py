@@ -57,11 +57,15 @@ def copy_to_stores(request: CopyRequest) -> Copied:
 
 
 def _finish_task(request: CopyRequest, result: Copied) -> None:
-    try:
-        image = image_db.get(request.image_id)
-    except NotFound:
-        result = replace(result, image_gone=True)
-    if result.image_gone:
+    if request.task_id is None:
+        return
+    image: Image | None = None
+    if not result.image_gone:  # known gone: no read needed
+        try:
+            image = image_db.get(request.image_id)
+        except NotFound:
+            pass
+    if image is None:
         task_progress.fail(request.task_id, "Copy abandoned: the image was deleted.")
     elif result.rolled_back or (result.failed and request.all_stores_must_succeed):
         task_progress.fail(request.task_id, f"Copy to store(s) {', '.join(result.failed)} "

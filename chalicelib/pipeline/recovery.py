@@ -5,13 +5,12 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
 
 from chalicelib.blobs import keys, objects
 from chalicelib.config import get_settings
 from chalicelib.db import images as image_db
 from chalicelib.domain.errors import NotFound
-from chalicelib.domain.image import Image, Status, utc_stamp
+from chalicelib.domain.image import Image, Status, utc_stamp, wire_epoch
 from chalicelib.pipeline.events import ObjectCreated
 from chalicelib.pipeline.requests import WebDownloadRequest, request_import
 from chalicelib.pipeline import task_progress
@@ -90,5 +89,4 @@ def _importing(image: Image, key: str) -> bool:
 def _expired(expires_at: str, before: float) -> bool:
     if not expires_at:
         return False
-    stamp = datetime.strptime(expires_at, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
-    return stamp.timestamp() < before
+    return wire_epoch(expires_at) < before

@@ -99,10 +99,7 @@ def _verify_and_activate(lease: _Lease, pending: PendingUpload) -> Outcome:
         try:
             active = image_db.save(active)
         except StaleWrite:
-            if _gone(image.id):  # deleted while we copied: leave nothing behind
-                for stored in active.locations:
-                    objects.delete(stored.key)
-                objects.delete(pending.key)
+            _discard(image.id, pending, active.locations)
             raise LeaseLost() from None
     quota_service.settle_upload(pending, active)  # after the one write that ends the upload
     objects.delete(pending.key)
@@ -176,12 +173,21 @@ def fail_import(image: Image, reason: str) -> None:
     metrics.import_failed(reason)
 
 
-def _gone(image_id: str) -> bool:
+def _discard(image_id: str, pending: PendingUpload, stored: tuple[Location, ...]) -> None:
+    """After losing the activation write: delete what this attempt stored, unless another
+    worker has taken this upload over (it writes the same keys) or the image now uses it.
+    Deleted, delayed-deleted, reaped or superseded: nothing else will ever remove it."""
     try:
-        image_db.get(image_id)
+        current: Image | None = image_db.get(image_id)
     except NotFound:
-        return True
-    return False
+        current = None
+    if current is not None and current.upload is not None and current.upload.id == pending.id:
+        return
+    in_use = {loc.key for loc in current.locations} if current is not None else set()
+    for location in stored:
+        if location.key not in in_use:
+            objects.delete(location.key)
+    objects.delete(pending.key)
 
 
 @dataclass

@@ -62,9 +62,7 @@ def begin(image: Image, clock: Callable[[], float]) -> Progress:
     import finds it so already) and return the observer that reports progress."""
     assert image.upload is not None
     task_id, total = image.upload.task_id, image.upload.size
-    started = f"Copying and verifying {human_size(total)} of image data."
-    if task_id and not _advance(task_id, TaskStatus.PROCESSING, message=started):
-        task_db.note(task_id, started, utcnow())
+    processing(task_id, f"Copying and verifying {human_size(total)} of image data.")
     return Progress(task_id, total, clock)
 
 

@@ -2,7 +2,6 @@
 staging key; S3's ObjectCreated event then drives the usual verify-and-activate path."""
 from __future__ import annotations
 
-import logging
 import time
 from dataclasses import replace
 from urllib.parse import urlsplit
@@ -17,8 +16,6 @@ from chalicelib.pipeline.requests import WebDownloadRequest
 from chalicelib.pipeline.run import LeaseLost, Outcome, fail_import
 from chalicelib.pipeline.web_download import download_to_staging, policy_from_settings
 from chalicelib.services import quotas as quota_service
-
-log = logging.getLogger(__name__)
 
 
 def fetch_into_staging(request: WebDownloadRequest) -> Outcome:
@@ -57,8 +54,7 @@ def fetch_into_staging(request: WebDownloadRequest) -> Outcome:
         if current is not None:
             fail_import(current, f"web-download of {request.uri} failed: {exc.message}")
         return Outcome.REJECTED
-    log.info("web-download staged", extra={"image_id": image.id})
-    return Outcome.STAGED
+    return Outcome.STAGED  # download_to_staging logged it
 
 
 def _pending(request: WebDownloadRequest) -> Image | None:

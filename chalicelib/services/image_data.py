@@ -7,7 +7,6 @@ import logging
 import time
 import uuid
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from chalicelib.blobs import keys, objects
@@ -15,7 +14,8 @@ from chalicelib.config import get_settings
 from chalicelib.db import images as image_db
 from chalicelib.domain.context import RequestContext
 from chalicelib.domain.errors import Conflict, ImageRejected, Invalid, QuotaExceeded
-from chalicelib.domain.image import Image, ImportClaim, PendingUpload, Status, transition, utcnow
+from chalicelib.domain.image import (Image, ImportClaim, PendingUpload, Status, transition,
+                                     utcnow, wire_time_after)
 from chalicelib.domain.tasks import new_task_id
 from chalicelib.domain.stores import StoreSelection, parse_selection
 from chalicelib.pipeline import run
@@ -165,11 +165,9 @@ def _web_download(ctx: RequestContext, image: Image, request: ImportRequest,
     if image.status is not Status.QUEUED:
         raise Conflict(f"Image status is '{image.status}'; web-download imports into a queued "
                        "image only.")
-    timeout = get_settings().web_download.timeout_seconds
-    expires = datetime.now(timezone.utc) + timedelta(seconds=timeout)
+    expires_at = wire_time_after(get_settings().web_download.timeout_seconds)
     # The size is unknown until the last byte; the worker records it before S3 reports it.
-    pending = replace(_pending(image.id, 0), expires_at=expires.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                      task_id=new_task_id())
+    pending = replace(_pending(image.id, 0), expires_at=expires_at, task_id=new_task_id())
     with quota_service.upload_held(image, pending.size):  # one upload; bytes on arrival
         started = image_db.save(replace(transition(image, Status.UPLOADING, utcnow()),
                                         upload=pending, import_error=None))

@@ -14,7 +14,7 @@ from typing import Any
 
 from chalicelib.config import get_settings
 from chalicelib.db import usage as usage_db
-from chalicelib.domain import quotas, usage
+from chalicelib.domain import policy, quotas, usage
 from chalicelib.domain.context import RequestContext
 from chalicelib.domain.errors import Forbidden
 from chalicelib.domain.image import Image, PendingUpload
@@ -107,7 +107,7 @@ def show_quotas(ctx: RequestContext, project_id: str) -> ProjectQuotas:
     Raises:
         Forbidden: the caller is not an admin.
     """
-    _require_admin(ctx)
+    _require_admin(ctx, project_id)
     return _quotas(project_id)
 
 
@@ -119,7 +119,7 @@ def set_quotas(ctx: RequestContext, project_id: str, body: Any) -> ProjectQuotas
         Forbidden: the caller is not an admin.
         Invalid: the body is not an object of quota names to limits.
     """
-    _require_admin(ctx)
+    _require_admin(ctx, project_id)
     overrides = quotas.parse_overrides(body)
     usage_db.set_overrides(project_id, overrides)
     log.info("project limits set", extra={"project": project_id, "limits": overrides,
@@ -142,6 +142,8 @@ def _limits(stored: usage_db.ProjectUsage) -> dict[str, int]:
     return quotas.effective_limits(defaults, stored.overrides)
 
 
-def _require_admin(ctx: RequestContext) -> None:
-    if not ctx.is_admin:
+def _require_admin(ctx: RequestContext, project_id: str) -> None:
+    # Glance's `context_is_admin` rule, so a deployment's policy file decides who is admin.
+    if not policy.allowed(ctx, "context_is_admin", {"project_id": project_id,
+                                                    "owner": project_id}):
         raise Forbidden("Only admins may see or set a project's quotas.")

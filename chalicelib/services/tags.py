@@ -8,12 +8,12 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from chalicelib import events
-from chalicelib.config import get_settings
 from chalicelib.db import images as image_db
 from chalicelib.domain import tags
 from chalicelib.domain.context import RequestContext
 from chalicelib.domain.errors import StaleWrite
 from chalicelib.domain.image import Image, utcnow
+from chalicelib.services import quotas as quota_service
 from chalicelib.services.images import get_image_for
 
 # Read-modify-write attempts before a still-contended tag change gives up with 409.
@@ -30,7 +30,7 @@ def add_tag(ctx: RequestContext, image_id: str, tag: str) -> None:
         QuotaExceeded: the image already has the most tags allowed.
         StaleWrite: the image kept changing underneath every attempt.
     """
-    limit = get_settings().image_tag_quota
+    limit = quota_service.image_limits().tags
     _change_tags(ctx, image_id, lambda image: tags.with_tag(image, tag, limit, utcnow()),
                  tag_added=tag)
 

@@ -58,7 +58,7 @@ def get_task(ctx: RequestContext, task_id: str) -> Task:
         Forbidden: the `get_task` rule refuses the caller.
     """
     task = task_db.get(task_id)
-    if not (ctx.is_admin or task.owner == ctx.project_id):
+    if not _in_reach(ctx, task):
         raise NotFound(f"Task with the given ID {task_id} could not be found")
     policy.require_allowed(ctx, "get_task", {"project_id": task.owner, "owner": task.owner})
     return task
@@ -75,7 +75,7 @@ def image_tasks(ctx: RequestContext, image_id: str) -> list[Task]:
         image = get_image_for(ctx, image_id, "get_image_tasks")
     except Forbidden as exc:
         raise NotFound(f"No image found with ID {image_id}") from exc
-    return [t for t in task_db.for_image(image.id) if ctx.is_admin or t.owner == ctx.project_id]
+    return [t for t in task_db.for_image(image.id) if _in_reach(ctx, t)]
 
 
 def list_tasks(ctx: RequestContext, query: TaskQuery) -> Page:
@@ -115,3 +115,8 @@ def require_tasks_api(ctx: RequestContext, rule: str) -> None:
     target = {"project_id": ctx.project_id, "owner": ctx.project_id}
     policy.require_allowed(ctx, "tasks_api_access", target)
     policy.require_allowed(ctx, rule, target)
+
+
+def _in_reach(ctx: RequestContext, task: Task) -> bool:
+    """Tenancy, before any rule: admins reach every task, others their project's."""
+    return ctx.is_admin or task.owner == ctx.project_id

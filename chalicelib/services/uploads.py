@@ -4,7 +4,6 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from chalicelib import metrics
@@ -14,7 +13,8 @@ from chalicelib.config import get_settings
 from chalicelib.db import images as image_db
 from chalicelib.domain.context import RequestContext
 from chalicelib.domain.errors import Conflict, Invalid, NotFound
-from chalicelib.domain.image import Image, PendingUpload, Status, transition, utcnow
+from chalicelib.domain.image import (Image, PendingUpload, Status, transition, utcnow,
+                                     wire_time_after)
 from chalicelib.domain.tasks import new_task_id
 from chalicelib.domain.uploads import (UploadPlan, parse_upload_request, plan_upload,
                                        split_into_parts)
@@ -69,14 +69,13 @@ def start_upload(ctx: RequestContext, image_id: str, body: Any) -> UploadGrant:
     plan = plan_upload(request, settings.single_upload_max_bytes, settings.multipart_part_size)
     upload_id = uuid.uuid4().hex
     key = keys.staging_key(image.id, upload_id)
-    expires_at = (datetime.now(timezone.utc) + timedelta(seconds=settings.presign_expires_seconds))
     now = utcnow()
     uploading = transition(image, Status.UPLOADING, now) if image.status is Status.QUEUED else image
     with quota_service.upload_held(image, request.size):
         pending = PendingUpload(id=upload_id, key=key, size=request.size, sha256=request.sha256,
                                 multipart_id=multipart.start(key) if plan.multipart else None,
                                 part_size=plan.part_size,
-                                expires_at=expires_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                                expires_at=wire_time_after(settings.presign_expires_seconds),
                                 task_id=new_task_id(), reserved_bytes=request.size)
         try:
             saved = image_db.save(replace(uploading, upload=pending, import_error=None,
@@ -115,9 +114,9 @@ def complete_upload(ctx: RequestContext, image_id: str, upload_id: str, body: An
         raise Conflict("This upload is a single PUT; there is nothing to complete.")
     parts = _parse_parts(body)
     expected = _plan_of(pending).part_sizes
-    uploaded = multipart.part_sizes(pending.key, pending.multipart_id)
     if [n for n, _ in parts] != list(range(1, len(expected) + 1)):
         raise Invalid(f"Expected parts 1 to {len(expected)}, in order.")
+    uploaded = multipart.part_sizes(pending.key, pending.multipart_id)  # only for a valid list
     wrong = [n for n, size in enumerate(expected, 1) if uploaded.get(n) != size]
     if wrong:
         raise Invalid(f"Parts {wrong[:10]} are missing or not the size that was declared "

@@ -11,6 +11,7 @@ from chalicelib import topology
 from chalicelib.blobs.keys import STAGING_PREFIX
 from glint_infra.suppressions import NO_CMK, accept
 
+
 def image_bucket(scope: Construct, name: str, allowed_origins: list[str]) -> s3.Bucket:
     """The bucket that holds staged uploads (staging/) and verified image data (images/)."""
     bucket = s3.Bucket(

@@ -38,7 +38,7 @@ def test_image_count_limit_gives_413_with_limit_and_usage(client, glint_env):
                                 "over limit of 2 due to current usage 2 and delta 1]")
     assert (error["quota"], error["limit"], error["usage"], error["delta"]) == (
         "image_count_total", 2, 2, 1)
-    assert create_image(client, project="p2")  # other projects are not affected
+    assert create_image(client, project="p2")["owner"] == "p2"  # other projects are not affected
     assert _usage(client, "p1")["image_count_total"] == {"limit": 2, "usage": 2}
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,7 +11,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.processes import free_port, stop
+from tests.processes import free_port, stop, wait_until_up
 
 PROJECT = Path(__file__).resolve().parents[2]
 START_TIMEOUT = 60
@@ -41,21 +40,10 @@ def glint_runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runtime]
             cwd=PROJECT, env=env, stdout=log, stderr=subprocess.STDOUT)
     runtime = Runtime(f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{aws_port}", process)
     try:
-        _wait_until_up(runtime, log_path)
+        wait_until_up(process, lambda: requests.get(f"{runtime.api}/versions",
+                                                    timeout=2).status_code == 200,
+                      "runtime", log_path, START_TIMEOUT)
         yield runtime
     finally:
         stop(process)
 
-
-def _wait_until_up(runtime: Runtime, log_path: Path) -> None:
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        if runtime.process.poll() is not None:
-            raise RuntimeError(f"runtime exited:\n{log_path.read_text()}")
-        try:
-            if requests.get(f"{runtime.api}/versions", timeout=2).status_code == 200:
-                return
-        except requests.ConnectionError:
-            pass
-        time.sleep(0.3)
-    raise RuntimeError(f"runtime not up after {START_TIMEOUT}s:\n{log_path.read_text()}")

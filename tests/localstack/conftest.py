@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import os
 import subprocess
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +17,7 @@ import pytest
 import requests
 
 from chalicelib import aws
-from tests.processes import free_port, stop
+from tests.processes import free_port, stop, wait_until_up
 
 HERE = Path(__file__).resolve().parent
 PROJECT = HERE.parents[1]
@@ -66,19 +65,9 @@ def _virtualenv_python() -> Path:
     pytest.skip(reason)
 
 
-def _wait_until_up(process: subprocess.Popen, endpoint: str, log_path: Path) -> None:
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"LocalStack exited:\n{log_path.read_text()}")
-        try:
-            health = requests.get(f"{endpoint}/_localstack/health", timeout=2)
-            if health.ok and health.json()["services"].get("s3") in {"running", "available"}:
-                return
-        except requests.ConnectionError:
-            pass
-        time.sleep(0.3)
-    raise RuntimeError(f"LocalStack not up after {START_TIMEOUT}s:\n{log_path.read_text()}")
+def _s3_running(endpoint: str) -> bool:
+    health = requests.get(f"{endpoint}/_localstack/health", timeout=2)
+    return health.ok and health.json()["services"].get("s3") in {"running", "available"}
 
 
 def point_glint_at(monkeypatch: pytest.MonkeyPatch, endpoint: str, bucket: str) -> None:
@@ -109,7 +98,8 @@ def localstack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]
         process = subprocess.Popen([str(python), str(HERE / "serve.py")], cwd=root, env=env,
                                    stdout=log, stderr=subprocess.STDOUT)
     try:
-        _wait_until_up(process, endpoint, log_path)
+        wait_until_up(process, lambda: _s3_running(endpoint), "LocalStack", log_path,
+                      START_TIMEOUT)
         bucket = "glint-localstack-images"
         with pytest.MonkeyPatch.context() as monkeypatch:
             point_glint_at(monkeypatch, endpoint, bucket)

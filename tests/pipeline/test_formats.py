@@ -13,25 +13,15 @@ from chalicelib import aws
 from chalicelib.config import get_settings
 from chalicelib.db import images as image_db
 from tests.corpus import GOOD, HOSTILE, HOST_SECRET, Sample, qemu_driver
-from tests.support import call, create_image, deliver, drain
+from tests.support import call, create_image, deliver, drain, keys, upload_single
 
 
 def _import(client, env, sample: Sample) -> dict:
     """Create an image declaring the sample's format, upload it, run the worker; the image."""
     image = create_image(client, disk_format=sample.disk_format)
-    data = sample.path.read_bytes()
-    status, grant, _ = call(client, "POST", f"/v2/images/{image['id']}/uploads",
-                            {"size": len(data)})
-    assert status == 201, grant
-    requests.put(grant["url"], data=data, headers=grant["headers"],
-                 timeout=30).raise_for_status()
+    upload_single(client, image["id"], sample.path.read_bytes())
     deliver(client, drain(env.queue_url))
     return call(client, "GET", f"/v2/images/{image['id']}")[1]
-
-
-def _objects(prefix: str = "") -> list[str]:
-    listed = aws.s3().list_objects_v2(Bucket=get_settings().bucket, Prefix=prefix)
-    return [o["Key"] for o in listed.get("Contents", [])]
 
 
 def _download(client, image_id: str, query: str = "") -> bytes:
@@ -59,7 +49,7 @@ def test_each_format_activates_with_its_virtual_size(server_client, server_aws, 
     assert shown["status"] == "active", shown.get("os_glint_import_error")
     assert shown["virtual_size"] == sample.virtual_size
     assert shown["size"] == sample.path.stat().st_size
-    assert _objects(f"staging/{shown['id']}/") == []
+    assert keys(f"staging/{shown['id']}/") == []
 
 
 @pytest.mark.parametrize("name", HOSTILE)
@@ -68,7 +58,7 @@ def test_hostile_image_is_rejected_and_leaves_nothing(server_client, server_aws,
     assert shown["status"] == "queued"
     assert corpus[name].rejection in shown["os_glint_import_error"]
     assert shown["virtual_size"] is None and shown["checksum"] is None
-    assert _objects(f"staging/{shown['id']}/") == [] and _objects(f"images/{shown['id']}/") == []
+    assert keys(f"staging/{shown['id']}/") == [] and keys(f"images/{shown['id']}/") == []
 
 
 def test_virtual_size_limit_comes_from_settings(server_client, server_aws, corpus, monkeypatch):
@@ -115,8 +105,8 @@ def test_no_stored_object_ever_holds_host_file_bytes(server_client, server_aws, 
                                                      converting, name):
     shown = _import(server_client, server_aws, corpus[name])
     assert shown["status"] == "queued"
-    assert _objects(f"images/{shown['id']}/") == []
-    for key in _objects():
+    assert keys(f"images/{shown['id']}/") == []
+    for key in keys():
         body = aws.s3().get_object(Bucket=get_settings().bucket, Key=key)["Body"].read()
         assert HOST_SECRET[:64] not in body, key
     assert list(converting.iterdir()) == []

@@ -8,10 +8,8 @@ import os
 
 import requests
 
-from chalicelib import aws
-from chalicelib.config import get_settings
 from chalicelib.db import images as image_db
-from tests.support import call, create_image, deliver, drain, upload_single
+from tests.support import call, create_image, deliver, drain, keys, upload_single
 
 MIB = 1024 * 1024
 
@@ -32,10 +30,6 @@ def _upload_multipart(client, image_id: str, data: bytes, part_size: int) -> dic
     return grant
 
 
-def _objects(prefix: str) -> list[str]:
-    listed = aws.s3().list_objects_v2(Bucket=get_settings().bucket, Prefix=prefix)
-    return [o["Key"] for o in listed.get("Contents", [])]
-
 
 def test_presigned_put_activates_with_md5_sha512_and_size(server_client, server_aws):
     data = os.urandom(3 * MIB + 17)
@@ -50,8 +44,8 @@ def test_presigned_put_activates_with_md5_sha512_and_size(server_client, server_
     assert shown["os_hash_algo"] == "sha512"
     assert shown["os_hash_value"] == hashlib.sha512(data).hexdigest()
     assert shown["size"] == len(data)
-    assert _objects(f"staging/{image['id']}/") == []
-    assert len(_objects(f"images/{image['id']}/")) == 1
+    assert keys(f"staging/{image['id']}/") == []
+    assert len(keys(f"images/{image['id']}/")) == 1
 
 
 def test_download_redirects_to_the_bytes(server_client, server_aws):
@@ -108,7 +102,7 @@ def test_size_mismatch_returns_image_to_queued_with_reason(server_client, server
     assert shown["status"] == "queued"
     assert "1048577 bytes" in shown["os_glint_import_error"]
     assert shown["checksum"] is None and shown["size"] is None
-    assert _objects(f"staging/{image['id']}/") == [] and _objects(f"images/{image['id']}/") == []
+    assert keys(f"staging/{image['id']}/") == [] and keys(f"images/{image['id']}/") == []
 
 
 def test_sha256_mismatch_is_rejected(server_client, server_aws):
@@ -147,7 +141,7 @@ def test_delete_during_import_leaves_nothing_behind(server_client, server_aws):
     assert call(server_client, "DELETE", f"/v2/images/{image['id']}")[0] == 204
     deliver(server_client, messages)
     assert call(server_client, "GET", f"/v2/images/{image['id']}")[0] == 404
-    assert _objects(f"staging/{image['id']}/") == [] and _objects(f"images/{image['id']}/") == []
+    assert keys(f"staging/{image['id']}/") == [] and keys(f"images/{image['id']}/") == []
 
 
 def test_superseded_upload_object_is_discarded(server_client, server_aws):
@@ -160,4 +154,4 @@ def test_superseded_upload_object_is_discarded(server_client, server_aws):
     deliver(server_client, drain(server_aws.queue_url))
     stored = image_db.get(image["id"])
     assert stored.status == "active" and stored.size == len(second_data)
-    assert _objects(f"staging/{image['id']}/") == []
+    assert keys(f"staging/{image['id']}/") == []

@@ -7,7 +7,6 @@ import os
 import time
 
 import pytest
-import requests
 
 from chalicelib import aws, topology
 from chalicelib.blobs import objects
@@ -15,15 +14,14 @@ from chalicelib.config import get_settings
 from chalicelib.db import images as image_db
 from glint_local import provision
 from glint_local.pump import EventPump
-from tests.support import call, create_image, deliver, drain
+from tests.support import create_image, deliver, drain, upload_single
 
 MIB = 1024 * 1024
 
 
 def _upload(client, data: bytes) -> str:
     image = create_image(client)
-    grant = call(client, "POST", f"/v2/images/{image['id']}/uploads", {"size": len(data)})[1]
-    requests.put(grant["url"], data=data, timeout=30).raise_for_status()
+    upload_single(client, image["id"], data)
     return image["id"]
 
 

@@ -12,7 +12,7 @@ from chalicelib.db import images as image_db
 from chalicelib.domain.errors import NotFound
 from chalicelib.pipeline.scrubber import scrub
 from glint_local.pump import scheduled_event
-from tests.support import call, create_image, override_settings
+from tests.support import call, create_image, keys, override_settings
 
 LATER = time.time() + 30 * 24 * 3600  # past the scrub delay and the staging expiry
 
@@ -25,10 +25,6 @@ def _active(client) -> str:
     return image["id"]
 
 
-def _keys(prefix):
-    listed = aws.s3().list_objects_v2(Bucket=get_settings().bucket, Prefix=prefix)
-    return [o["Key"] for o in listed.get("Contents", [])]
-
 
 def test_delayed_delete_keeps_data_until_the_scrubber_purges(server_client, server_aws,
                                                              monkeypatch):
@@ -38,7 +34,7 @@ def test_delayed_delete_keeps_data_until_the_scrubber_purges(server_client, serv
     call(server_client, "POST", f"/v2/images/{member}/members", {"member": "p2"})
     assert call(server_client, "DELETE", f"/v2/images/{image_id}")[0] == 204
     assert image_db.get(image_id).status == "pending_delete"
-    assert _keys(f"images/{image_id}/")  # data kept while restorable
+    assert keys(f"images/{image_id}/")  # data kept while restorable
     assert scrub(time.time()).purged == ()  # not before the delay
     call(server_client, "DELETE", f"/v2/images/{member}")
     assert set(scrub(LATER).purged) == {image_id}  # `member` had no data: deleted at once
@@ -48,7 +44,7 @@ def test_delayed_delete_keeps_data_until_the_scrubber_purges(server_client, serv
         pass
     else:
         raise AssertionError("the purged image is still there")
-    assert _keys(f"images/{image_id}/") == []
+    assert keys(f"images/{image_id}/") == []
 
 
 def test_admin_restores_a_pending_delete_image(server_client, server_aws, monkeypatch):
@@ -69,7 +65,7 @@ def test_admin_restores_a_pending_delete_image(server_client, server_aws, monkey
 def test_immediate_delete_without_delayed_delete(server_client, server_aws):
     image_id = _active(server_client)
     assert call(server_client, "DELETE", f"/v2/images/{image_id}")[0] == 204
-    assert _keys(f"images/{image_id}/") == []
+    assert keys(f"images/{image_id}/") == []
 
 
 def test_scrubber_sweeps_abandoned_staging_but_keeps_pending_uploads(server_client, server_aws):
@@ -85,7 +81,7 @@ def test_scrubber_sweeps_abandoned_staging_but_keeps_pending_uploads(server_clie
     assert result.staged_objects == (orphan,)
     # moto dates every multipart upload in 2010, so the first pass may already sweep it.
     assert early.multipart_uploads + result.multipart_uploads == (orphan + "-parts",)
-    assert _keys(f"staging/{image['id']}/")  # still owned by its pending upload
+    assert keys(f"staging/{image['id']}/")  # still owned by its pending upload
 
 
 def test_scrubber_runs_as_a_scheduled_function(server_client, server_aws, monkeypatch):

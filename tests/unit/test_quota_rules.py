@@ -140,6 +140,8 @@ def test_check_image_lets_an_image_over_a_lowered_limit_shrink_but_not_grow():
 def test_check_image_unlimited():
     many = {str(n): "v" for n in range(500)}
     quotas.check_image(None, _image(properties=many), ImageLimits(-1, -1))
+    with pytest.raises(QuotaExceeded):  # the same image over a real limit
+        quotas.check_image(None, _image(properties=many), ImageLimits(499, -1))
 
 
 def test_check_image_bounds_key_and_value_lengths_and_total_bytes():
