@@ -93,3 +93,22 @@ def test_pump_redelivers_failures_and_redrive_moves_them_to_the_dlq(server_aws, 
     else:
         raise AssertionError("the poison message never reached the DLQ")
     assert len(calls) == topology.MAX_RECEIVE_COUNT
+
+
+def test_import_that_loses_to_the_reaper_mid_copy_leaves_no_image_object(server_client,
+                                                                         server_aws, monkeypatch):
+    from chalicelib.pipeline import run
+    from tests.support import keys
+    image_id = _upload(server_client, os.urandom(2048))
+    messages = drain(server_aws.queue_url)
+    real_copy = objects.copy
+
+    def copy_then_get_reaped(source, target, *args, **kwargs):
+        real_copy(source, target, *args, **kwargs)
+        run.fail_import(image_db.get(image_id), "Import stalled (reaped while copying).")
+
+    monkeypatch.setattr(objects, "copy", copy_then_get_reaped)
+    deliver(server_client, messages)
+    image = image_db.get(image_id)
+    assert image.status == "queued" and "reaped" in image.import_error
+    assert keys(f"images/{image_id}/") == [] and keys(f"staging/{image_id}/") == []
