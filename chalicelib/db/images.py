@@ -25,6 +25,7 @@ from pynamodb.exceptions import DoesNotExist
 from chalicelib.domain.errors import Conflict, NotFound, StaleWrite
 from chalicelib.domain.image import ImportClaim, Image, Location, PendingUpload, Status
 from chalicelib.domain.listing import Source
+from chalicelib.domain.stores import LocationStatus
 from chalicelib.db import members as member_db
 from chalicelib.db.models import (ClaimMap, ImageModel, LocationMap, UploadMap, bound,
                                     image_order_key)
@@ -93,16 +94,21 @@ def update(image_id: str, change: Callable[[Image], Image], attempts: int = 5) -
     return save(change(get(image_id)))
 
 
-def save_tombstone(image: Image, keep_seconds: int) -> None:
-    """Record the image as deleted: out of every list, its id never reused, gone after TTL.
+def save_tombstone(image: Image, keep_seconds: int) -> Image:
+    """Record the image as deleted: out of every list, its id never reused. While a location
+    is `pending_delete` the tombstone stays in the in-flight index (the scrubber's work) and
+    never expires; with none left it goes after `keep_seconds`. Returns it with its version.
 
     Raises:
         StaleWrite: the image changed since it was read.
     """
     item = _to_item(image)
     item.list_owner = item.list_visibility = item.list_all = None
-    item.expires_at = _utc_after(keep_seconds)
+    data_left = any(loc.status == LocationStatus.PENDING_DELETE for loc in image.locations)
+    item.in_flight = str(Status.DELETED) if data_left else None
+    item.expires_at = None if data_left else _utc_after(keep_seconds)
     conditional(item.save, StaleWrite(f"Image {image.id} was changed by another request."))
+    return replace(image, version=item.version)
 
 
 def newest_first(sources: Iterable[Source], before: Image | None = None,
@@ -148,8 +154,8 @@ def _shared_with(project_id: str, status: str, before_key: str | None,
 
 
 def in_flight(status: Status, changed_before: str) -> Iterator[Image]:
-    """Images in `status` (uploading, importing or pending_delete) not changed since
-    `changed_before`.
+    """Images in `status` (uploading, importing, pending_delete, or deleted with data left
+    to remove) not changed since `changed_before`.
 
     Reads only in-flight images (a sparse index), oldest first.
     """

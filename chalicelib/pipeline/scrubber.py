@@ -1,6 +1,7 @@
-"""The scrubber: purges images whose delayed delete has run its course, and sweeps staging
-of objects and multipart uploads that no pending upload owns (S3 lifecycle rules do the
-same in AWS; this pass covers the local runtime and anything the rules have not reached)."""
+"""The scrubber: purges images whose delayed delete has run its course, retries removing the
+data of deleted images until none is left, and sweeps staging of objects and multipart uploads
+that no pending upload owns (S3 lifecycle rules do the same in AWS; this pass covers the local
+runtime and anything the rules have not reached)."""
 from __future__ import annotations
 
 import logging
@@ -12,39 +13,57 @@ from chalicelib import aws, events, topology
 from chalicelib.blobs import keys, multipart, objects
 from chalicelib.config import get_settings
 from chalicelib.db import images as image_db
-from chalicelib.domain.errors import NotFound
+from chalicelib.domain.errors import NotFound, StaleWrite
 from chalicelib.domain.image import Status, utc_stamp
-from chalicelib.services.images import purge_image
+from chalicelib.lifecycle import deletes
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
 class Scrubbed:
-    """What one scrubber pass removed."""
+    """What one scrubber pass did: images purged, deleted images whose data is now all gone,
+    data a store still refused (retried next pass), and stored copies stranded in stores no
+    longer configured ("store:key", reported until an operator acts)."""
 
     purged: tuple[str, ...] = ()
+    emptied: tuple[str, ...] = ()
+    retrying: tuple[str, ...] = ()
+    stranded: tuple[str, ...] = ()
     staged_objects: tuple[str, ...] = ()
     multipart_uploads: tuple[str, ...] = ()
 
 
 def scrub(now: float | None = None) -> Scrubbed:
-    """Purge expired pending_delete images, then sweep abandoned staging."""
+    """Finish removing deleted images' data, purge expired pending_delete images, then
+    sweep abandoned staging."""
     now = time.time() if now is None else now
-    delay = get_settings().scrub_delay_seconds
-    cutoff = utc_stamp(now - delay)
+    removals: dict[str, deletes.Removal] = {}
+    # Deleted images with data left first: a purge below tries its own data at once.
+    for tombstone in image_db.in_flight(Status.DELETED, utc_stamp(now)):
+        removals[tombstone.id] = deletes.remove_data(tombstone)
     purged = []
+    cutoff = utc_stamp(now - get_settings().scrub_delay_seconds)
     for image in image_db.in_flight(Status.PENDING_DELETE, cutoff):
-        purge_image(image, events.IMAGE_PURGE)
+        try:
+            removals[image.id] = deletes.delete_for_good(image, events.IMAGE_PURGE)
+        except StaleWrite:  # restored (or purged by another pass) meanwhile
+            continue
         purged.append(image.id)
     older_than = datetime.fromtimestamp(now, timezone.utc) - timedelta(
         days=topology.STAGING_EXPIRATION_DAYS)
     stale_objects, stale_uploads = _sweep_staging(older_than)
-    result = Scrubbed(tuple(purged), tuple(stale_objects), tuple(stale_uploads))
-    if purged or stale_objects or stale_uploads:
-        log.info("scrubber removed data", extra={"purged": len(purged),
-                                                 "objects": len(stale_objects),
-                                                 "uploads": len(stale_uploads)})
+    result = Scrubbed(
+        purged=tuple(purged),
+        emptied=tuple(i for i, r in removals.items() if r.done),
+        retrying=tuple(i for i, r in removals.items() if r.failed),
+        stranded=tuple(f"{loc.store}:{loc.key}" for r in removals.values() for loc in r.stranded),
+        staged_objects=tuple(stale_objects), multipart_uploads=tuple(stale_uploads))
+    if purged or removals or stale_objects or stale_uploads:
+        log.info("scrubber removed data", extra={
+            "purged": len(purged), "emptied": len(result.emptied),
+            "retrying": len(result.retrying), "stranded": len(result.stranded),
+            "objects": len(stale_objects), "uploads": len(stale_uploads)})
     return result
 
 
