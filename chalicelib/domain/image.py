@@ -1,9 +1,10 @@
 """The image entity, its status machine and its wire document. Standard library only."""
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from enum import StrEnum
 from types import MappingProxyType
 from typing import Any
@@ -165,8 +166,9 @@ def wire_time(stamp: str) -> str:
 
 
 def wire_time_after(seconds: int) -> str:
-    """Now plus `seconds` in Glance's wire format (when an upload's URLs expire)."""
-    return (datetime.now(timezone.utc) + timedelta(seconds=seconds)).strftime(_WIRE_FORMAT)
+    """Now plus `seconds` in Glance's wire format (when an upload's URLs expire). Read from
+    `time.time()`, as the reaper's clock is, so that a test can move both together."""
+    return datetime.fromtimestamp(time.time() + seconds, timezone.utc).strftime(_WIRE_FORMAT)
 
 
 def wire_epoch(stamp: str) -> float:

@@ -1,19 +1,16 @@
-"""The scrubber: purges images whose delayed delete has run its course, retries removing the
-data of deleted images until none is left, and sweeps staging of objects and multipart uploads
-that no pending upload owns (S3 lifecycle rules do the same in AWS; this pass covers the local
-runtime and anything the rules have not reached)."""
+"""The scrubber: purges images whose delayed delete has run its course, and retries removing
+the data of deleted images until none is left (objects no record owns at all are the orphan
+sweep's, pipeline/sweep.py)."""
 from __future__ import annotations
 
 import logging
 import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
 
-from chalicelib import aws, events, topology
-from chalicelib.blobs import keys, multipart, objects
+from chalicelib import events
 from chalicelib.config import get_settings
 from chalicelib.db import images as image_db
-from chalicelib.domain.errors import NotFound, StaleWrite
+from chalicelib.domain.errors import StaleWrite
 from chalicelib.domain.image import Status, utc_stamp
 from chalicelib.lifecycle import deletes
 
@@ -30,13 +27,10 @@ class Scrubbed:
     emptied: tuple[str, ...] = ()
     retrying: tuple[str, ...] = ()
     stranded: tuple[str, ...] = ()
-    staged_objects: tuple[str, ...] = ()
-    multipart_uploads: tuple[str, ...] = ()
 
 
 def scrub(now: float | None = None) -> Scrubbed:
-    """Finish removing deleted images' data, purge expired pending_delete images, then
-    sweep abandoned staging."""
+    """Finish removing deleted images' data, then purge expired pending_delete images."""
     now = time.time() if now is None else now
     removals: dict[str, deletes.Removal] = {}
     # Deleted images with data left first: a purge below tries its own data at once.
@@ -50,47 +44,13 @@ def scrub(now: float | None = None) -> Scrubbed:
         except StaleWrite:  # restored (or purged by another pass) meanwhile
             continue
         purged.append(image.id)
-    older_than = datetime.fromtimestamp(now, timezone.utc) - timedelta(
-        days=topology.STAGING_EXPIRATION_DAYS)
-    stale_objects, stale_uploads = _sweep_staging(older_than)
     result = Scrubbed(
         purged=tuple(purged),
         emptied=tuple(i for i, r in removals.items() if r.done),
         retrying=tuple(i for i, r in removals.items() if r.failed),
-        stranded=tuple(f"{loc.store}:{loc.key}" for r in removals.values() for loc in r.stranded),
-        staged_objects=tuple(stale_objects), multipart_uploads=tuple(stale_uploads))
-    if purged or removals or stale_objects or stale_uploads:
+        stranded=tuple(f"{loc.store}:{loc.key}" for r in removals.values() for loc in r.stranded))
+    if purged or removals:
         log.info("scrubber removed data", extra={
             "purged": len(purged), "emptied": len(result.emptied),
-            "retrying": len(result.retrying), "stranded": len(result.stranded),
-            "objects": len(stale_objects), "uploads": len(stale_uploads)})
+            "retrying": len(result.retrying), "stranded": len(result.stranded)})
     return result
-
-
-def _sweep_staging(older_than: datetime) -> tuple[list[str], list[str]]:
-    s3, bucket = aws.s3(), get_settings().bucket
-    stale_objects = [obj["Key"] for page in s3.get_paginator("list_objects_v2").paginate(
-                         Bucket=bucket, Prefix=keys.STAGING_PREFIX)
-                     for obj in page.get("Contents", [])
-                     if obj["LastModified"] < older_than and _abandoned(obj["Key"])]
-    for key in stale_objects:
-        objects.delete(key)
-    stale_uploads = [upload for page in s3.get_paginator("list_multipart_uploads").paginate(
-                         Bucket=bucket, Prefix=keys.STAGING_PREFIX)
-                     for upload in page.get("Uploads", [])
-                     if upload["Initiated"] < older_than and _abandoned(upload["Key"])]
-    for upload in stale_uploads:
-        multipart.abort(upload["Key"], upload["UploadId"])
-    return stale_objects, [u["Key"] for u in stale_uploads]
-
-
-def _abandoned(key: str) -> bool:
-    """True unless the key is the staging key of its image's current pending upload."""
-    ids = keys.parse_staging_key(key)
-    if ids is None:
-        return True
-    try:
-        image = image_db.get(ids[0])
-    except NotFound:
-        return True
-    return image.upload is None or image.upload.key != key

@@ -93,13 +93,29 @@ def start_upload(ctx: RequestContext, image_id: str, body: Any) -> UploadGrant:
 
 def describe_upload(ctx: RequestContext, image_id: str, upload_id: str,
                     first_part: int = 1) -> UploadGrant:
-    """Fresh URLs for the pending upload (from `first_part`) and the parts already in S3."""
+    """Fresh URLs for the pending upload (from `first_part`) and the parts already in S3.
+    Asking keeps the upload alive: its expiry moves to that of the fresh URLs, so the reaper
+    leaves alone an upload whose client keeps coming back, however long it takes.
+
+    Raises:
+        NotFound: the image has no such pending upload (finished, aborted or reaped).
+        Invalid: `first_part` is not one of the upload's parts.
+    """
     image, pending = _pending(ctx, image_id, upload_id)
     plan = _plan_of(pending)
     if plan.multipart and not 1 <= first_part <= len(plan.part_sizes):
         raise Invalid(f"first_part must be from 1 to {len(plan.part_sizes)}.")
     uploaded = multipart.part_sizes(pending.key, pending.multipart_id) if plan.multipart else {}
-    return _grant(image, pending, plan, first_part, uploaded)
+    image = image_db.update(image.id, lambda current: _extended(current, upload_id))
+    return _grant(image, image.upload, plan, first_part, uploaded)
+
+
+def _extended(image: Image, upload_id: str) -> Image:
+    """The image with its pending upload's expiry at that of URLs signed now."""
+    if image.status is not Status.UPLOADING or not image.upload or image.upload.id != upload_id:
+        raise NotFound(f"Image {image.id} has no pending upload {upload_id}.")
+    expires_at = wire_time_after(get_settings().presign_expires_seconds)
+    return replace(image, upload=replace(image.upload, expires_at=expires_at))
 
 
 def complete_upload(ctx: RequestContext, image_id: str, upload_id: str, body: Any) -> Image:
