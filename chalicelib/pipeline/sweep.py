@@ -69,7 +69,7 @@ class _Owners:
     def __init__(self) -> None:
         self._images: dict[str, Image | None] = {}
 
-    def own(self, store: Store, key: str, multipart_id: str | None = None) -> bool:
+    def own(self, store: Store, key: str) -> bool:
         """True unless no live record owns the key (one under a swept prefix)."""
         image_id = key.split("/")[1] if key.count("/") >= 2 else ""
         image = self._image(image_id) if image_id else None
@@ -77,8 +77,8 @@ class _Owners:
             return False
         upload = image.upload
         if key.startswith(keys.STAGING_PREFIX):
-            return upload is not None and upload.key == key and (
-                multipart_id is None or multipart_id == upload.multipart_id)
+            # Its object, or a multipart upload into it (the client's, or web-download's).
+            return upload is not None and upload.key == key
         location_id = key.rsplit("/", 1)[-1]
         if upload is not None and location_id.split("-")[0] == upload.id:
             return True  # the import of the pending upload is copying or converting it
@@ -118,8 +118,7 @@ class _Run:
                                                 tuple(place.get("uploads", ("", ""))), self.limit)
         for upload in uploads.items:
             key, upload_id = upload["Key"], upload["UploadId"]
-            if upload["Initiated"] < self.older_than and not self.owners.own(store, key,
-                                                                             upload_id):
+            if upload["Initiated"] < self.older_than and not self.owners.own(store, key):
                 stores.abort_multipart_upload(store, key, upload_id)
                 self.aborted.append(f"{store.id}:{key}")
         return {"objects": listed.resume_after[0] if listed.resume_after else "",
