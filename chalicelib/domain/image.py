@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
@@ -82,10 +83,18 @@ class PendingUpload:
 
 @dataclass(frozen=True, slots=True)
 class ImportClaim:
-    """A worker's lease on an import; another worker may take over once it has lapsed."""
+    """A worker's lease on an import; another worker may take over once it has lapsed. The
+    worker's writes are conditioned on `token`, never on the item's version, so that a user's
+    edit during the import never breaks it."""
 
     key: str
     lease_until: float
+    token: str = ""
+
+
+def new_claim(key: str, lease_until: float) -> ImportClaim:
+    """A fresh claim on the upload staged at `key`, with a token no other claim has."""
+    return ImportClaim(key, lease_until, uuid.uuid4().hex)
 
 
 @dataclass(frozen=True, slots=True)

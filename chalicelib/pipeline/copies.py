@@ -22,9 +22,9 @@ from chalicelib.domain.errors import Conflict, NotFound, QuotaExceeded, StoreFai
 from chalicelib.domain.image import Image, Location, Status, utcnow
 from chalicelib.domain.stores import (IMPORTING_PROPERTY, LocationStatus, download_order,
                                       progress, stored_cost, with_progress)
-from chalicelib.pipeline import task_progress
+from chalicelib.pipeline import reasons, task_progress
 from chalicelib.pipeline.requests import CopyRequest
-from chalicelib.services import quotas as quota_service
+from chalicelib.lifecycle import quota_holds
 
 log = logging.getLogger(__name__)
 # Statuses in which an image's data may still be copied (Glance stops only for deleted).
@@ -139,10 +139,10 @@ def _copy_store(image: Image, store_id: str) -> None:
     sources = [loc for loc in active if loc.store == source_store]
     pending = tuple(_pending_copy(image.id, source, store_id) for source in sources)
     cost = stored_cost(image, pending)
-    with quota_service.held(image.owner, cost):
+    with quota_holds.held(image.owner, cost):
         recorded = _settle(image.id, lambda i: replace(i, locations=(*i.locations, *pending)))
     if recorded is None:
-        quota_service.give_back(image.owner, cost)
+        quota_holds.give_back(image.owner, cost)
         raise _ImageGone()
     with tracing.subsegment("copy", image_id=image.id, store=store_id):
         try:
@@ -164,9 +164,9 @@ def _copy_store(image: Image, store_id: str) -> None:
 
 def _record_failure(image_id: str, store_id: str, reason: str,
                     abandoned: tuple[str, ...] = ()) -> None:
-    message = f"Copy to store '{store_id}' failed: {reason}"
+    message = reasons.for_tenant(f"Copy to store '{store_id}' failed: {reason}")
     log.warning("copy to a store failed", extra={"image_id": image_id, "store": store_id,
-                                                 "reason": reason})
+                                                 "reason": reasons.for_log(reason)})
     failed = _settle(image_id, lambda i: replace(
         with_progress(i, done=abandoned, failed=[store_id]), import_error=message))
     if failed is not None:
@@ -194,7 +194,7 @@ def _drop_store(image_id: str, store_id: str) -> None:
                         extra={"image_id": image_id, "key": location.key, "reason": exc.message})
     if _settle(image_id, lambda i: replace(i, locations=tuple(
             loc for loc in i.locations if loc.id not in ids))) is not None:
-        quota_service.give_back(image.owner, stored_cost(image, doomed))
+        quota_holds.give_back(image.owner, stored_cost(image, doomed))
 
 
 def _with_status(image: Image, ids: set[str], status: str) -> Image:

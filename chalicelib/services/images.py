@@ -10,12 +10,13 @@ from chalicelib import events
 from chalicelib.config import get_settings
 from chalicelib.db import images as image_db
 from chalicelib.db import members as member_db
+from chalicelib.db.along import Along
 from chalicelib.domain import create, listing, patch, policy, quotas, usage
 from chalicelib.domain.context import RequestContext
 from chalicelib.domain.errors import Conflict, Forbidden, Invalid, NotFound
 from chalicelib.domain.image import Image, Status, transition, utcnow
 from chalicelib.domain.query import ListQuery
-from chalicelib.lifecycle import deletes
+from chalicelib.lifecycle import deletes, quota_holds
 from chalicelib.services import quotas as quota_service
 
 log = logging.getLogger(__name__)
@@ -38,9 +39,11 @@ def create_image(ctx: RequestContext, body: Any) -> Image:
     """
     image = create.new_image(ctx, body, utcnow())
     quotas.check_image(None, image, quota_service.image_limits())
-    with quota_service.held(image.owner, usage.new_image()):
-        image = image_db.create(image)
-    events.publish_image(events.IMAGE_CREATE, image)
+    # The charge and the event are written with the image, in one transaction.
+    created = events.image_entry(events.IMAGE_CREATE, image)
+    image = image_db.create(image, Along(image.owner, usage.new_image(),
+                                         quota_holds.limits_of(image.owner), (created,)))
+    events.flush([created])
     return image
 
 
@@ -146,9 +149,9 @@ def delete_image(ctx: RequestContext, image_id: str) -> None:
     if image.protected:
         raise Forbidden(f"Image {image.id} is protected and cannot be deleted.")
     if get_settings().delayed_delete and image.status is Status.ACTIVE:
-        pending = image_db.save(deletes.with_locations_doomed(
-            transition(image, Status.PENDING_DELETE, utcnow())))
-        events.publish_image(events.IMAGE_DELETE, pending)
+        pending = deletes.with_locations_doomed(transition(image, Status.PENDING_DELETE,
+                                                           utcnow()))
+        _save_and_publish(pending, events.IMAGE_DELETE)
         return
     deletes.delete_for_good(image, events.IMAGE_DELETE)
     log.info("image deleted", extra={"image_id": image.id, "project": ctx.project_id})
@@ -166,7 +169,13 @@ def restore_image(ctx: RequestContext, image_id: str) -> Image:
     if image.status is not Status.PENDING_DELETE:
         raise Conflict(f"Image {image.id} is {image.status}; only a pending_delete image "
                        "can be restored.")
-    restored = image_db.save(deletes.with_locations_restored(
-        transition(image, Status.ACTIVE, utcnow())))
-    events.publish_image(events.IMAGE_RESTORE, restored)
-    return restored
+    return _save_and_publish(deletes.with_locations_restored(
+        transition(image, Status.ACTIVE, utcnow())), events.IMAGE_RESTORE)
+
+
+def _save_and_publish(image: Image, event: str) -> Image:
+    """Save the image with `event` in the outbox, in one transaction; then publish it."""
+    published = events.image_entry(event, image)
+    saved = image_db.save(image, Along(events=(published,)))
+    events.flush([published])
+    return saved
