@@ -14,11 +14,11 @@ from chalicelib.blobs import keys, objects
 from chalicelib.config import get_settings
 from chalicelib.db import images as image_db
 from chalicelib.db import members as member_db
-from chalicelib.db import usage as usage_db
+from chalicelib.db.along import Along
 from chalicelib.domain import usage
-from chalicelib.domain.errors import StaleWrite, StoreFailed
+from chalicelib.domain.errors import NotFound, StaleWrite, StoreFailed
 from chalicelib.domain.image import Image, Location, Status, transition, utcnow
-from chalicelib.domain.stores import LocationStatus
+from chalicelib.domain.stores import LocationStatus, stored_cost
 
 log = logging.getLogger(__name__)
 
@@ -49,19 +49,23 @@ def with_locations_restored(image: Image) -> Image:
 
 
 def delete_for_good(image: Image, event: str) -> Removal:
-    """Tombstone the image in one write that marks every location `pending_delete`, give
-    back what it held against the owner's quotas, drop its members and publish `event`;
-    then remove its data at once (what a store refuses now, the scrubber retries).
+    """Tombstone the image in one transaction that marks every location `pending_delete`,
+    gives back what it held against the owner's quotas and records `event`; publish it, drop
+    the members, then remove the data at once (what a store refuses now, the scrubber
+    retries).
 
     Raises:
         StaleWrite: the image changed since it was read (nothing was written).
     """
     deleted = with_locations_doomed(transition(image, Status.DELETED, utcnow()))
+    published = events.image_entry(event, deleted)
     # The tombstone goes first: a worker racing this delete then fails its conditional write.
-    deleted = image_db.save_tombstone(deleted, get_settings().deleted_image_ttl_seconds)
-    usage_db.apply(image.owner, usage.deletion(image))
+    # The quota give-back and the event (outbox) are in the same transaction.
+    deleted = image_db.save_tombstone(deleted, get_settings().deleted_image_ttl_seconds,
+                                      Along(image.owner, usage.deletion(image),
+                                            events=(published,)))
+    events.flush([published])
     member_db.remove_all(image.id)
-    events.publish_image(event, deleted)
     return remove_data(deleted)
 
 
@@ -69,10 +73,44 @@ def remove_data(tombstone: Image) -> Removal:
     """Delete the bytes of a tombstone's `pending_delete` locations and its staging area,
     then record what is left; once nothing is, the tombstone leaves the scrubber's index
     and expires. Staging the store refused is left to the orphan sweep."""
+    removal = _delete_objects(tombstone)
+    _empty_staging(tombstone.id)
+    left = removal.failed + removal.stranded
+    if left != tombstone.locations:
+        try:
+            image_db.save_tombstone(replace(tombstone, locations=left),
+                                    get_settings().deleted_image_ttl_seconds)
+        except StaleWrite:  # another pass recorded its own progress; the next one resumes
+            log.info("tombstone changed meanwhile", extra={"image_id": tombstone.id})
+    return removal
+
+
+def drop_doomed_locations(image: Image) -> Removal:
+    """Delete the bytes of a live image's `pending_delete` locations (a store delete), then
+    drop those that are gone from the record, giving back what they held against the
+    owner's quotas in the same transaction. What a store refuses stays `pending_delete`, in
+    the scrubber's index, for its next pass."""
+    removal = _delete_objects(image)
+    kept = {loc.id for loc in removal.failed + removal.stranded}
+    gone = {loc.id for loc in image.locations
+            if loc.status == LocationStatus.PENDING_DELETE and loc.id not in kept}
+    if gone:
+        try:
+            image_db.update(image.id, lambda i: replace(i, updated_at=utcnow(), locations=tuple(
+                loc for loc in i.locations if loc.id not in gone)), along=lambda i: Along(
+                i.owner, usage.negate(stored_cost(i, (loc for loc in i.locations
+                                                       if loc.id in gone)))))
+        except NotFound:  # deleted meanwhile: its tombstone has the rest
+            log.info("image deleted while its store copies were", extra={"image_id": image.id})
+    return removal
+
+
+def _delete_objects(image: Image) -> Removal:
+    """Delete the objects of the image's `pending_delete` locations; report what is left."""
     configured = {store.id for store in stores.configured()}
     failed: list[Location] = []
     stranded: list[Location] = []
-    for location in tombstone.locations:
+    for location in image.locations:
         if location.status != LocationStatus.PENDING_DELETE:
             continue
         if location.store not in configured:
@@ -82,20 +120,11 @@ def remove_data(tombstone: Image) -> Removal:
             stores.delete(location)
         except StoreFailed as exc:
             log.warning("image data not deleted yet; the scrubber retries",
-                        extra={"image_id": tombstone.id, "store": location.store,
+                        extra={"image_id": image.id, "store": location.store,
                                "reason": exc.message})
             failed.append(location)
-    _empty_staging(tombstone.id)
-    removal = Removal(tuple(failed), tuple(stranded))
-    _report_stranded(tombstone.id, removal.stranded)
-    left = removal.failed + removal.stranded
-    if left != tombstone.locations:
-        try:
-            image_db.save_tombstone(replace(tombstone, locations=left),
-                                    get_settings().deleted_image_ttl_seconds)
-        except StaleWrite:  # another pass recorded its own progress; the next one resumes
-            log.info("tombstone changed meanwhile", extra={"image_id": tombstone.id})
-    return removal
+    _report_stranded(image.id, tuple(stranded))
+    return Removal(tuple(failed), tuple(stranded))
 
 
 def _empty_staging(image_id: str) -> None:

@@ -1,6 +1,6 @@
 """The scrubber: purges images whose delayed delete has run its course, and retries removing
-the data of deleted images until none is left (objects no record owns at all are the orphan
-sweep's, pipeline/sweep.py)."""
+the data of deleted images, and of store copies deleted from live images, until none is left
+(objects no record owns at all are the orphan sweep's, pipeline/sweep.py)."""
 from __future__ import annotations
 
 import logging
@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class Scrubbed:
-    """What one scrubber pass did: images purged, deleted images whose data is now all gone,
+    """What one scrubber pass did: images purged, images whose deleted data is now all gone,
     data a store still refused (retried next pass), and stored copies stranded in stores no
     longer configured ("store:key", reported until an operator acts)."""
 
@@ -36,6 +36,8 @@ def scrub(now: float | None = None) -> Scrubbed:
     # Deleted images with data left first: a purge below tries its own data at once.
     for tombstone in image_db.in_flight(Status.DELETED, utc_stamp(now)):
         removals[tombstone.id] = deletes.remove_data(tombstone)
+    for image in image_db.with_doomed_locations():  # store deletes a store refused
+        removals[image.id] = deletes.drop_doomed_locations(image)
     purged = []
     cutoff = utc_stamp(now - get_settings().scrub_delay_seconds)
     for image in image_db.in_flight(Status.PENDING_DELETE, cutoff):

@@ -14,6 +14,8 @@ from botocore.exceptions import ClientError
 from chalicelib import aws
 from chalicelib.config import get_settings
 from chalicelib.db import images as image_db
+from chalicelib.db import usage as usage_db
+from chalicelib.domain import usage
 from chalicelib.db.models import ImageModel, bound
 from chalicelib.pipeline.scrubber import scrub
 from tests.multistore import COLD, active_image, configure_stores, keys_in, request_copy, \
@@ -109,3 +111,25 @@ def test_a_purge_the_store_refuses_is_retried(server_client, server_aws, monkeyp
     assert keys(f"images/{image['id']}/")
     assert scrub(LATER).emptied == (image["id"],)
     assert keys(f"images/{image['id']}/") == []
+
+
+def test_a_store_copy_the_store_refuses_to_delete_is_retried_by_the_scrubber(
+        server_client, server_aws, monkeypatch):
+    configure_stores(monkeypatch)
+    image = active_image(server_client, DATA)
+    assert request_copy(server_client, image["id"], stores=["cold"])[0] == 202
+    run_worker(server_client, server_aws)
+    with deletes_refused(COLD):
+        assert call(server_client, "DELETE", f"/v2/stores/cold/{image['id']}")[0] == 204
+        assert [(loc.store, loc.status) for loc in image_db.get(image["id"]).locations] == [
+            ("default", "active"), ("cold", "pending_delete")]
+        assert call(server_client, "GET", f"/v2/images/{image['id']}")[1]["stores"] == "default"
+        assert scrub(time.time()).retrying == (image["id"],)
+        assert keys_in(COLD, image["id"])
+    stored = usage_db.read("admin").counters[usage.IMAGE_SIZE_TOTAL]
+    assert scrub(time.time()).emptied == (image["id"],)
+    assert keys_in(COLD, image["id"]) == []
+    assert [loc.store for loc in image_db.get(image["id"]).locations] == ["default"]
+    # The dropped copy's bytes were given back with the write that dropped it.
+    assert usage_db.read("admin").counters[usage.IMAGE_SIZE_TOTAL] == stored - len(DATA)
+    assert scrub(time.time()).emptied == ()  # out of the scrubber's index
