@@ -18,16 +18,17 @@ def cache_dir() -> Path:
 
 @dataclass
 class UploadState:
-    """One upload in progress: which image and S3 upload, and each part sent so far with the
-    ETag S3 answered and the md5 of the bytes that were sent (to spot a changed source)."""
+    """One upload in progress: the source as it was (size, modification time), which image
+    and S3 upload, and the ETag S3 answered for each part sent so far."""
 
     source: str
     size: int
+    mtime_ns: int
     endpoint: str
     image_id: str
     upload_id: str
     part_size: int
-    parts: dict[int, dict[str, str]] = field(default_factory=dict)
+    parts: dict[int, str] = field(default_factory=dict)
 
 
 class StateFile:
@@ -56,10 +57,10 @@ class StateFile:
             temp.write_text(json.dumps(asdict(state)))
             os.replace(temp, self.path)
 
-    def record_part(self, state: UploadState, number: int, etag: str, md5: str) -> None:
+    def record_part(self, state: UploadState, number: int, etag: str) -> None:
         """Note a part S3 accepted, and persist at once."""
         with self._lock:
-            state.parts[number] = {"etag": etag, "md5": md5}
+            state.parts[number] = etag
         self.save(state)
 
     def remove(self) -> None:

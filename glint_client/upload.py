@@ -2,9 +2,10 @@
 
 Parts stream from the file into their presigned URLs from a pool of threads, each read in
 small blocks (memory stays bounded whatever the size). One more thread reads the file in
-order for the sha256 declared at completion and the md5 of every part: a part kept from an
-earlier attempt whose bytes changed since, or a part that changed while it was being sent,
-stops the upload before it completes."""
+order for the sha256 declared at completion, which the worker checks against what S3 holds:
+bytes that changed while they were being sent, or since an earlier attempt sent them, are
+rejected there. A resumed upload is refused at once when the file's size or modification
+time differ from the interrupted attempt's (as rsync judges a file unchanged)."""
 from __future__ import annotations
 
 import hashlib
@@ -12,7 +13,7 @@ import os
 import random
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import datetime
@@ -63,8 +64,9 @@ def upload_file(api: ImageApi, source: Path, image_id: str, state_file: StateFil
         UploadFailed: a part failed every retry (run again to resume).
         ApiError: the API refused (image not queued, quota, ...).
     """
-    size = source.stat().st_size
-    state, grant = _resume_or_start(api, source, size, image_id, state_file, part_size)
+    stat = source.stat()
+    size = stat.st_size
+    state, grant = _resume_or_start(api, source, stat, image_id, state_file, part_size)
     sizes = _part_sizes(size, state.part_size)
     held = {p["part_number"]: p["size"] for p in grant.get("uploaded_parts", [])}
     kept = {n for n in state.parts if held.get(n) == sizes[n - 1]}
@@ -73,16 +75,14 @@ def upload_file(api: ImageApi, source: Path, image_id: str, state_file: StateFil
     progress.add(sum(sizes[n - 1] for n in kept))
     urls = _Urls(api, state, grant)
     stop = threading.Event()
-    sent_md5: dict[int, str] = {}
 
     def send(number: int) -> None:
-        etag, md5 = _send_part(source, number, state.part_size, sizes[number - 1], urls,
-                               progress, stop, sleep)
-        sent_md5[number] = md5
-        state_file.record_part(state, number, etag, md5)
+        etag = _send_part(source, number, state.part_size, sizes[number - 1], urls, progress,
+                          stop, sleep)
+        state_file.record_part(state, number, etag)
 
     with ThreadPoolExecutor(max_workers=concurrency + 1) as pool:
-        digest = pool.submit(_digest, source, state.part_size, len(sizes), stop)
+        digest = pool.submit(_sha256, source, stop)
         futures = [pool.submit(send, n) for n in todo]
         try:
             done, _ = wait([digest, *futures], return_when=FIRST_EXCEPTION)
@@ -92,37 +92,31 @@ def upload_file(api: ImageApi, source: Path, image_id: str, state_file: StateFil
         except BaseException:
             stop.set()  # the other threads end at their next block
             raise
-    sha256, part_md5 = digest.result()
-    changed = sorted(n for n in kept if state.parts[n]["md5"] != part_md5[n])
-    changed += sorted(n for n, md5 in sent_md5.items() if md5 != part_md5[n])
-    if changed:
-        raise SourceChanged(f"{source} changed (parts {changed[:10]} differ from what was "
-                            "sent); start again with --fresh.")
-    api.complete_upload(state.image_id, state.upload_id,
-                        {n: state.parts[n]["etag"] for n in range(1, len(sizes) + 1)}, sha256)
+    sha256 = digest.result()
+    api.complete_upload(state.image_id, state.upload_id, state.parts, sha256)
     state_file.remove()
     progress.finish()
     return Sent(state.image_id, state.upload_id, sha256, len(todo), len(kept),
                 sum(sizes[n - 1] for n in todo))
 
 
-def _resume_or_start(api: ImageApi, source: Path, size: int, image_id: str,
+def _resume_or_start(api: ImageApi, source: Path, stat: os.stat_result, image_id: str,
                      state_file: StateFile, part_size: int | None
                      ) -> tuple[UploadState, dict[str, Any]]:
     state = state_file.load()
     if state and state.image_id == image_id and state.endpoint == api.base:
-        if state.size != size:
-            raise SourceChanged(f"{source} is {size} bytes; the interrupted upload was sending "
-                                f"{state.size}. Start again with --fresh.")
+        if (state.size, state.mtime_ns) != (stat.st_size, stat.st_mtime_ns):
+            raise SourceChanged(f"{source} changed since the interrupted upload (size or "
+                                "modification time); start again with --fresh.")
         try:
             return state, api.describe_upload(image_id, state.upload_id, 1)
         except ApiError as exc:
             if exc.status != 404:  # 404: superseded, failed or completed; start afresh
                 raise
-    grant = api.start_upload(image_id, size, part_size)
-    state = UploadState(source=str(source.resolve()), size=size, endpoint=api.base,
-                        image_id=image_id, upload_id=grant["upload_id"],
-                        part_size=grant["part_size"])
+    grant = api.start_upload(image_id, stat.st_size, part_size)
+    state = UploadState(source=str(source.resolve()), size=stat.st_size,
+                        mtime_ns=stat.st_mtime_ns, endpoint=api.base, image_id=image_id,
+                        upload_id=grant["upload_id"], part_size=grant["part_size"])
     state_file.save(state)
     return state, grant
 
@@ -161,35 +155,34 @@ class _Urls:
 
 
 class _PartBody:
-    """A part read from the file in blocks, counting progress and its md5 as it goes."""
+    """A part read from the file in 1 MiB blocks as it is sent, counting progress. It has a
+    length, so requests sends a Content-Length (the URL signs it), never chunked encoding."""
 
     def __init__(self, fd: int, offset: int, length: int, progress: Progress,
                  stop: threading.Event) -> None:
-        self.fd, self.offset, self.left = fd, offset, length
-        self.length, self.progress, self.stop = length, progress, stop
-        self.md5 = hashlib.md5()
+        self.fd, self.offset, self.length = fd, offset, length
+        self.progress, self.stop = progress, stop
         self.sent = 0
 
     def __len__(self) -> int:
         return self.length
 
-    def read(self, n: int = -1) -> bytes:
-        if self.stop.is_set():
-            raise UploadFailed("stopped")
-        n = self.left if n is None or n < 0 else min(n, self.left, BLOCK)
-        data = os.pread(self.fd, n, self.offset) if n else b""
-        self.offset += len(data)
-        self.left -= len(data)
-        self.md5.update(data)
-        self.sent += len(data)
-        self.progress.add(len(data))
-        return data
+    def __iter__(self) -> Iterator[bytes]:
+        while self.sent < self.length:
+            if self.stop.is_set():
+                raise UploadFailed("stopped")
+            data = os.pread(self.fd, min(BLOCK, self.length - self.sent), self.offset + self.sent)
+            if not data:
+                raise UploadFailed("the file got shorter while it was being sent")
+            self.sent += len(data)
+            self.progress.add(len(data))
+            yield data
 
 
 def _send_part(source: Path, number: int, part_size: int, length: int, urls: _Urls,
                progress: Progress, stop: threading.Event,
-               sleep: Callable[[float], None]) -> tuple[str, str]:
-    """PUT one part, retrying with backoff; returns S3's ETag and the md5 of what was sent."""
+               sleep: Callable[[float], None]) -> str:
+    """PUT one part, retrying with backoff; returns S3's ETag."""
     fd = os.open(source, os.O_RDONLY)
     try:
         refresh = False
@@ -203,7 +196,7 @@ def _send_part(source: Path, number: int, part_size: int, length: int, urls: _Ur
                 error = f"part {number}: {exc}"
             else:
                 if answer.status_code == 200:
-                    return answer.headers["ETag"], body.md5.hexdigest()
+                    return answer.headers["ETag"]
                 error = f"part {number}: S3 answered {answer.status_code} {answer.text[:200]}"
                 refresh = answer.status_code == 403  # expired or superseded URL
             progress.add(-body.sent)
@@ -215,24 +208,13 @@ def _send_part(source: Path, number: int, part_size: int, length: int, urls: _Ur
         os.close(fd)
 
 
-def _digest(source: Path, part_size: int, parts: int,
-            stop: threading.Event) -> tuple[str, dict[int, str]]:
-    """The file's sha256 and each part's md5, read once in order."""
+def _sha256(source: Path, stop: threading.Event) -> str:
+    """The file's sha256, read once in order."""
     whole = hashlib.sha256()
-    md5s: dict[int, str] = {}
     with open(source, "rb") as file:
-        for number in range(1, parts + 1):
-            part = hashlib.md5()
-            left = part_size
-            while left and not stop.is_set():
-                block = file.read(min(BLOCK * 8, left))
-                if not block:
-                    break
-                whole.update(block)
-                part.update(block)
-                left -= len(block)
-            md5s[number] = part.hexdigest()
-    return whole.hexdigest(), md5s
+        while not stop.is_set() and (block := file.read(BLOCK * 8)):
+            whole.update(block)
+    return whole.hexdigest()
 
 
 def wait_until_settled(api: ImageApi, image_id: str, timeout: float,

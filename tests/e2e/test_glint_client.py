@@ -114,7 +114,8 @@ def test_source_changed_between_attempts_is_refused(client_env, glint_runtime, t
 
     refused = _glint(client_env, "upload", str(source), "--resume")
     assert refused.returncode == 1
-    assert "changed" in refused.stderr and "--fresh" in refused.stderr
+    assert "changed since the interrupted upload" in refused.stderr
+    assert "--fresh" in refused.stderr
     assert _image(glint_runtime, image_id)["status"] == "uploading"  # never completed
 
 
