@@ -146,9 +146,7 @@ class _Urls:
             return self._urls[number]
 
     def _take(self, grant: dict[str, Any]) -> None:
-        expires = datetime.fromisoformat(grant["expires_at"].replace("Z", "+00:00"))
-        # The URLs live `presign` seconds from now, whatever the upload's own deadline says.
-        until = max(expires.timestamp(), time.time() + URL_MARGIN_SECONDS * 2)
+        until = datetime.fromisoformat(grant["expires_at"].replace("Z", "+00:00")).timestamp()
         for part in grant.get("parts", []):
             self._urls[part["part_number"]] = part
             self._expires[part["part_number"]] = until
