@@ -67,7 +67,7 @@ def is_boundary(service: str, operation: str) -> bool:
     return service == "s3" or operation in _WRITES.get(service, ())
 
 
-Pause = Callable[[Boundary], None]
+Watcher = Callable[[Boundary], None]
 
 
 @dataclass
@@ -78,7 +78,7 @@ class Injector:
     crash_at: int | None = None
     crash_when: Callable[[Boundary], bool] | None = None
     failure: Callable[[Boundary], BaseException | None] | None = None
-    on_boundary: list[Pause] = field(default_factory=list)
+    on_boundary: list[Watcher] = field(default_factory=list)
     trace: list[Boundary] = field(default_factory=list)
     published: list[dict[str, Any]] = field(default_factory=list)
     dead: bool = False
