@@ -101,6 +101,8 @@ class Settings:
     policy: Policy
     property_protections: PropertyProtections | None
     validate_member_projects: bool
+    # Secrets Manager names of signing certificates: this prefix + the certificate's uuid.
+    certificate_secret_prefix: str
 
     @property
     def default_store(self) -> Store:
@@ -229,4 +231,7 @@ def get_settings() -> Settings:
         # Check that projects exist (in Keystone, in keystone mode) before sharing with them.
         validate_member_projects=os.environ.get("GLINT_VALIDATE_MEMBER_PROJECTS",
                                                 "false").lower() == "true",
+        # img_signature_certificate_uuid names a secret holding a PEM certificate (docs/signing.md).
+        certificate_secret_prefix=os.environ.get("GLINT_CERTIFICATE_SECRET_PREFIX",
+                                                 f"{prefix}/certificates/"),
     )
