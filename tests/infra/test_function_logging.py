@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.processes import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 SIGNATURE = "0123456789abcdef-signature"
@@ -22,12 +23,6 @@ importlib.import_module(sys.argv[1])
 logging.getLogger("probe").info(
     "signed https://bucket.s3.amazonaws.com/k?X-Amz-Signature={SIGNATURE}&X-Amz-Expires=9")
 """
-
-
-def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _modules(functions: dict[str, dict[str, Any]]) -> dict[str, str]:
@@ -53,7 +48,7 @@ def test_function_logs_json_at_info_with_redaction(
         "AWS_ACCESS_KEY_ID": "probe", "AWS_SECRET_ACCESS_KEY": "probe",
         "AWS_EC2_METADATA_DISABLED": "true", "AWS_XRAY_SDK_ENABLED": "false",
         # Nothing may leave the machine: any AWS call would meet a closed loopback port.
-        "AWS_ENDPOINT_URL": f"http://127.0.0.1:{_closed_port()}",
+        "AWS_ENDPOINT_URL": f"http://127.0.0.1:{free_port()}",
     })
     result = subprocess.run([sys.executable, "-c", PROBE, module], cwd=ROOT, env=env,
                             capture_output=True, text=True, timeout=180)
