@@ -128,10 +128,12 @@ def test_every_alarm_notifies_the_topic_and_mail_is_a_parameter(
     assert template_json["Parameters"]["AlarmEmail"]["Default"] == ""
 
 
-def test_direct_put_bodies_fit_lambdas_payload(functions: Functions,
+def test_direct_put_bodies_fit_lambdas_payload(template_json: dict[str, Any], functions: Functions,
                                                monkeypatch: pytest.MonkeyPatch) -> None:
     """PUT .../file arrives as one proxy event, its binary body base64-encoded."""
     from chalicelib.config import get_settings
+    api = template_json["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]
+    assert "application/octet-stream" in api["x-amazon-apigateway-binary-media-types"]
     for key, value in functions["APIHandler"]["Environment"]["Variables"].items():
         monkeypatch.setenv(key, value)
     get_settings.cache_clear()
