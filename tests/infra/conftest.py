@@ -18,6 +18,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "infra" / "README.md"
+# The CDK app's package (glint_infra), for tests that build parts of the stack in process.
+sys.path.insert(0, str(ROOT / "infra"))
 # jsii warns on every start that the machine's Node 20 is past its end of life; it still works.
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 

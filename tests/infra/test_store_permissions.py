@@ -3,9 +3,6 @@ bucket, images/ only; secrets go to their readers only. Built in process from
 permissions.policies, the function the stack grants from."""
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_dynamodb as dynamodb
@@ -14,10 +11,8 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sqs as sqs
 
 from chalicelib import topology
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "infra"))
-from glint_infra import functions as fn  # noqa: E402
-from glint_infra import permissions  # noqa: E402
+from glint_infra import functions as fn
+from glint_infra import permissions
 
 OTHER_STORE = "glint-test-replica"
 SECRET = "glint-test/keystone"
