@@ -101,6 +101,9 @@ def policies(on: Resources) -> dict[str, list[iam.PolicyStatement]]:
         ],
         fn.WORKER_FUNCTION: [
             _allow(IMAGE_RECORD, image_table), count_usage, track_task,
+            # web-download holds the fetched size against the owner's limits, which it reads
+            # first (per-project overrides live on the usage item).
+            _allow(("dynamodb:GetItem",), [on.tables["usage_table"].attr_arn]),
             # Hash and inspect the staged object, then copy it (multipart above 256 MiB);
             # web-download streams the fetched bytes into staging by multipart upload.
             _allow(("s3:GetObject", "s3:PutObject") + DISCARD_STAGED, [staging]),

@@ -56,8 +56,10 @@ def test_worker_changes_only_images_tasks_and_usage_counters(
     images, tasks, usage = (_logical_id(template_json, "AWS::DynamoDB::Table", name)
                             for name in ("ImageTable", "TaskTable", "UsageTable"))
     table_actions = {(a, r) for a, r in grants["ImportWorker"] if a.startswith("dynamodb:")}
+    # Usage: counters changed by atomic adds; limits read before web-download holds bytes.
     assert table_actions == {(a, "{%s.Arn}" % table) for a in record for table in (images, tasks)
-                             } | {("dynamodb:UpdateItem", "{%s.Arn}" % usage)}
+                             } | {(a, "{%s.Arn}" % usage)
+                                  for a in ("dynamodb:UpdateItem", "dynamodb:GetItem")}
 
 
 def test_worker_reads_staging_and_writes_images(grants: Grants, bucket: str) -> None:
