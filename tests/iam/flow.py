@@ -7,6 +7,7 @@ from typing import Any
 import requests
 
 from tests.iam.conftest import wait_for
+from tests.support import send_parts
 
 MIB = 1024 * 1024
 ADMIN = {"X-Project-Id": "admin", "X-Roles": "admin"}
@@ -50,14 +51,7 @@ def presigned_upload(api: str, image_id: str, data: bytes) -> None:
 def multipart_upload(api: str, image_id: str, data: bytes, part: int) -> None:
     grant = call(api, "POST", f"/v2/images/{image_id}/uploads",
                  {"size": len(data), "multipart": True, "part_size": part}).json()
-    parts = []
-    for item in grant["parts"]:
-        start = (item["part_number"] - 1) * part
-        put = requests.put(item["url"], data=data[start:start + item["size"]],
-                           headers=item["headers"], timeout=60)
-        assert put.status_code == 200, put.text
-        parts.append({"part_number": item["part_number"], "etag": put.headers["ETag"]})
-    done = call(api, "POST", grant["complete"], {"parts": parts})
+    done = call(api, "POST", grant["complete"], {"parts": send_parts(grant, data)})
     assert done.status_code == 202, done.text
 
 
