@@ -16,13 +16,16 @@ from typing import Any
 from chalicelib.config import Settings
 
 PROJECT = Path(__file__).resolve().parent.parent
-# The stage the README deploys; its names are replaced by this runtime's (resource_prefix).
+# The stage the README deploys; its resource names are replaced by this runtime's.
 STAGE = "dev"
 ACCOUNT = "123456789012"  # moto's default account
 # Lambda's defaults where the template leaves a limit out.
 DEFAULT_TIMEOUT_SECONDS = 3
 DEFAULT_MEMORY_MB = 128
 DEFAULT_EPHEMERAL_MB = 512
+# The settings that name resources.
+_NAMES = ("bucket", "images_table", "members_table", "metadefs_table", "tasks_table",
+          "usage_table", "import_queue", "event_bus")
 # An ARN per resource type: how GetAtt Arn spells it from the resource's name property.
 _ARNS = {
     "AWS::S3::Bucket": ("BucketName", "arn:aws:s3:::{name}"),
@@ -54,9 +57,10 @@ def synthesize(out_dir: Path, settings: Settings, stage: str = STAGE) -> Path:
     Raises:
         RuntimeError: the synth failed (its stderr is in the message).
     """
-    prefix = settings.bucket.removesuffix("-images")
-    environment = {"GLINT_KEYSTONE_URL": os.environ.get("GLINT_KEYSTONE_URL")
-                   or "https://keystone.invalid/v3"}
+    # The stack names its resources from these settings, as the functions read them.
+    environment = {f"GLINT_{name.upper()}": getattr(settings, name) for name in _NAMES}
+    environment["GLINT_KEYSTONE_URL"] = (os.environ.get("GLINT_KEYSTONE_URL")
+                                         or "https://keystone.invalid/v3")
     if os.environ.get("GLINT_STORES"):
         environment["GLINT_STORES"] = os.environ["GLINT_STORES"]
     env = {key: value for key, value in os.environ.items()
@@ -64,7 +68,7 @@ def synthesize(out_dir: Path, settings: Settings, stage: str = STAGE) -> Path:
     env.update({
         "CDK_OUTDIR": str(out_dir),
         "CDK_CONTEXT_JSON": json.dumps({"stage": stage, "bundle": False,
-                                        "resource_prefix": prefix, "environment": environment}),
+                                        "environment": environment}),
         # Nothing may leave the machine: no credential or region lookups.
         "AWS_EC2_METADATA_DISABLED": "true", "AWS_ACCESS_KEY_ID": "synth",
         "AWS_SECRET_ACCESS_KEY": "synth", "AWS_DEFAULT_REGION": settings.region,
