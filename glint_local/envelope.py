@@ -15,9 +15,9 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
-from typing import Any, ContextManager, TypeVar
+from typing import Any, TypeVar
 
 from botocore.credentials import Credentials
 from chalice.local import LambdaContext
@@ -43,7 +43,7 @@ class Invoker:
         return call(LambdaContext(function_name=handler, memory_size=1024,
                                   max_runtime_ms=900_000))
 
-    def acting_as(self, handler: str) -> ContextManager[None]:
+    def acting_as(self, handler: str) -> AbstractContextManager[None]:
         """AWS calls made for the function by the platform (an SQS event source polling)."""
         return nullcontext()
 
@@ -91,7 +91,7 @@ class Envelope(Invoker):
             raise outcome["error"]
         return outcome["result"]
 
-    def acting_as(self, handler: str) -> ContextManager[None]:
+    def acting_as(self, handler: str) -> AbstractContextManager[None]:
         return sandbox.running(sandbox.Invocation(self._functions[handler],
                                                   self._credentials.get(handler)))
 

@@ -122,10 +122,14 @@ class EventPump:
         except Exception:  # noqa: BLE001 - like Lambda: the batch returns to the queue
             log.exception("handler failed; messages will be redelivered", extra={"handler": name})
             return False
-        with self._invoker.acting_as(name):
-            self._sqs.delete_message_batch(QueueUrl=url, Entries=[
-                {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
-                for i, m in enumerate(messages)])
+        try:
+            with self._invoker.acting_as(name):
+                self._sqs.delete_message_batch(QueueUrl=url, Entries=[
+                    {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
+                    for i, m in enumerate(messages)])
+        except Exception:  # noqa: BLE001 - handled, but SQS will deliver it again
+            log.exception("delete failed; messages will be redelivered", extra={"handler": name})
+            return False
         return True
 
     def run_scheduled(self, name: str) -> None:

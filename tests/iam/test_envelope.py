@@ -65,27 +65,40 @@ def test_work_past_the_deadline_fails_and_its_late_calls_never_reach_aws(
     assert "Messages" not in aws.sqs().receive_message(QueueUrl=url, WaitTimeSeconds=0)
 
 
+def _receive(url: str) -> dict[str, Any]:
+    (message,) = aws.sqs().receive_message(QueueUrl=url, WaitTimeSeconds=5,
+                                          AttributeNames=["All"])["Messages"]
+    return message
+
+
 def test_a_timed_out_message_is_redelivered(runtime: Runtime, tmp_path: Path) -> None:
     envelope = _worker_envelope(runtime, tmp_path, timeout_seconds=1)
     url = _queue("iam-envelope-redelivery", visibility=1)
     pump = EventPump(app=None, sqs=aws.sqs(), queue_urls={}, region=get_settings().region,
                      invoker=envelope)
     aws.sqs().send_message(QueueUrl=url, MessageBody="work")
-
-    def receive() -> dict[str, Any]:
-        (message,) = aws.sqs().receive_message(QueueUrl=url, WaitTimeSeconds=5,
-                                              AttributeNames=["All"])["Messages"]
-        return message
-
-    first = receive()
+    first = _receive(url)
     assert pump.deliver(lambda event, context: time.sleep(3), WORKER, [first], url,
                         queue_arn(aws.sqs(), url)) is False
-    again = receive()  # back after the visibility timeout, as Lambda's retry would see it
+    again = _receive(url)  # back after the visibility timeout, as Lambda's retry would see it
     assert again["MessageId"] == first["MessageId"]
     assert again["Attributes"]["ApproximateReceiveCount"] == "2"
     assert pump.deliver(lambda event, context: None, WORKER, [again], url,
                         queue_arn(aws.sqs(), url)) is True
     assert "Messages" not in aws.sqs().receive_message(QueueUrl=url, WaitTimeSeconds=2)
+
+
+def test_a_message_the_role_may_not_delete_comes_back(runtime: Runtime) -> None:
+    # The worker's role consumes the import queue only; the event source mapping polls and
+    # deletes with that role.
+    url = _queue("iam-not-the-import-queue", visibility=1)
+    pump = EventPump(app=None, sqs=aws.sqs(), queue_urls={}, region=get_settings().region,
+                     invoker=runtime.world.invoker)
+    aws.sqs().send_message(QueueUrl=url, MessageBody="work")
+    first = _receive(url)
+    assert pump.deliver(lambda event, context: None, WORKER, [first], url,
+                        queue_arn(aws.sqs(), url)) is False
+    assert _receive(url)["MessageId"] == first["MessageId"]
 
 
 def test_temp_space_past_the_ephemeral_storage_fails(runtime: Runtime) -> None:
