@@ -54,6 +54,8 @@ class Resources:
     secrets: dict[str, str] = field(default_factory=dict)
     # The buckets of the stores other than the default one (which is `bucket`).
     store_buckets: tuple[str, ...] = ()
+    # Signing certificates are the secrets named with this prefix (docs/signing.md).
+    certificate_prefix: str = ""
 
 
 def grant(roles: dict[str, iam.Role], on: Resources) -> None:
@@ -83,6 +85,10 @@ def policies(on: Resources) -> dict[str, list[iam.PolicyStatement]]:
     # Copies between stores and cleaning up after them (UploadPartCopy above 256 MiB).
     write_copies = _allow(("s3:PutObject", "s3:AbortMultipartUpload", "s3:DeleteObject"), images)
     delete_copies = _allow(("s3:DeleteObject",), images)
+    # Verifying a signed image's data (the worker, and the API for PUT .../file).
+    read_certificates = _allow(["secretsmanager:GetSecretValue"], [
+        f"arn:{cdk.Aws.PARTITION}:secretsmanager:{cdk.Aws.REGION}:{cdk.Aws.ACCOUNT_ID}:"
+        f"secret:{on.certificate_prefix}*"])
     return {
         fn.AUTHORIZER_FUNCTION: read_secrets[fn.AUTHORIZER_FUNCTION],
         fn.API_FUNCTION: [*read_secrets[fn.API_FUNCTION],
@@ -97,7 +103,7 @@ def policies(on: Resources) -> dict[str, list[iam.PolicyStatement]]:
             _allow(("s3:GetObject", "s3:PutObject", "s3:DeleteObject"), images),
             # Deleting an image empties its staging prefix (objects, open multipart uploads).
             _list_staging(on.bucket),
-            request_import, publish,
+            request_import, publish, read_certificates,
         ],
         fn.WORKER_FUNCTION: [
             _allow(IMAGE_RECORD, image_table), count_usage, track_task,
@@ -110,7 +116,7 @@ def policies(on: Resources) -> dict[str, list[iam.PolicyStatement]]:
             # copy-image reads an active copy in one store and writes it into another.
             _allow(("s3:GetObject",), images), write_copies,
             _allow(CONSUME, [on.import_queue.queue_arn]),
-            publish,
+            publish, read_certificates,
         ],
         fn.DEAD_LETTERS_FUNCTION: [
             _allow(IMAGE_RECORD, image_table), count_usage, track_task,

@@ -35,6 +35,7 @@ class GlintStack(cdk.Stack):
         permissions.grant(roles, permissions.Resources(
             bucket=bucket, tables=table_by_field, bus=bus, import_queue=import_queue, dlq=dlq,
             secrets=deployment.secrets(),
+            certificate_prefix=settings.certificate_secret_prefix,
             store_buckets=tuple(store.bucket for store in settings.stores if not store.default)))
         functions.after_policies(app, roles)
         gateway.gateway_responses(self, app, deployment)

@@ -89,3 +89,12 @@ def test_logs_go_to_the_functions_own_group(grants: Grants) -> None:
         groups = {r for a, r in allowed if a.startswith("logs:")}
         assert groups == {f"arn:{{AWS::Partition}}:logs:{{AWS::Region}}:{{AWS::AccountId}}:"
                           f"log-group:/aws/lambda/{{AWS::StackName}}-{function}-*:*"}
+
+
+def test_only_the_verifiers_read_signing_certificates(grants: Grants) -> None:
+    readers = {function: {r for a, r in allowed if a == "secretsmanager:GetSecretValue"
+                          and "/certificates/" in r}
+               for function, allowed in grants.items()}
+    assert {f for f, found in readers.items() if found} == {"APIHandler", "ImportWorker"}
+    for resource in readers["ImportWorker"] | readers["APIHandler"]:
+        assert resource.endswith(":secret:glint-dev/certificates/*"), resource
