@@ -66,7 +66,7 @@ def flush(entries: Iterable[outbox_db.Entry], client: Any = None) -> None:
     """Publish outbox entries whose change is committed, removing each once EventBridge
     accepted it; one that fails stays for the reaper (`republish`)."""
     for waiting in entries:
-        if _put(waiting, client):
+        if send(waiting, client):
             outbox_db.remove(waiting.event_id)
 
 
@@ -75,7 +75,7 @@ def republish(recorded_before: str, client: Any = None) -> int:
     returns how many were published. They keep their ids: consumers drop repeats."""
     published = 0
     for waiting in outbox_db.waiting(recorded_before):
-        if _put(waiting, client):
+        if send(waiting, client):
             outbox_db.remove(waiting.event_id)
             published += 1
     return published
@@ -85,10 +85,11 @@ def publish(name: str, detail: dict[str, Any], client: Any = None) -> None:
     """Put one event on the bus now, without the outbox (for changes whose loss of an event
     is tolerable). A failure is logged, never raised: the change it reports has already been
     committed and the caller must not see it fail."""
-    _put(entry(name, detail), client)
+    send(entry(name, detail), client)
 
 
-def _put(event: outbox_db.Entry, client: Any) -> bool:
+def send(event: outbox_db.Entry, client: Any = None) -> bool:
+    """Put one event on the bus; True if EventBridge accepted it (a failure is logged)."""
     settings = get_settings()
     sent = {"Source": settings.event_source, "DetailType": event.name,
             "EventBusName": settings.event_bus, "Detail": json.dumps(event.detail)}

@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
 from enum import StrEnum
 
 from chalicelib import events, logs, metrics, tracing
@@ -24,6 +25,7 @@ from chalicelib.pipeline import reasons, task_progress, variants
 from chalicelib.pipeline.events import ObjectCreated
 from chalicelib.pipeline.hashing import OS_HASH_ALGO, Digests, digest
 from chalicelib.pipeline.inspect import StreamInspector
+from chalicelib.pipeline.signature import verifier_for
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], float]
@@ -80,6 +82,7 @@ def _verify_and_activate(lease: _Lease, pending: PendingUpload) -> Outcome:
     image = lease.image
     settings = get_settings()
     inspector = StreamInspector(image.disk_format or "", settings.max_virtual_size_bytes)
+    signed = verifier_for(image, datetime.now(timezone.utc))  # refuses a bad certificate early
     progress = task_progress.begin(image, lease.clock)
     # Every read and the copy into images/ are pinned to this version of the staged object:
     # a second PUT meanwhile fails them (objects.Changed), and the redelivery starts over.
@@ -91,8 +94,11 @@ def _verify_and_activate(lease: _Lease, pending: PendingUpload) -> Outcome:
             digests = digest(objects.iter_chunks(pending.key, if_match=etag),
                              with_sha256=bool(pending.sha256),
                              on_progress=lease.renew_if_due,
-                             observers=(inspector.eat, *spool.observers, progress.observe))
+                             observers=(inspector.eat, *spool.observers, progress.observe,
+                                        *((signed.observe,) if signed else ())))
         _check(digests, pending)
+        if signed:
+            signed.verify()
         inspection = inspector.verdict()
         # Uploads land in the default store, whose bucket is the one they were staged in.
         with lease.kept_alive():  # qemu-img runs as a subprocess, for minutes at most

@@ -20,10 +20,10 @@ LATER = time.time() + get_settings().reap_after_seconds + 3600
 def published(monkeypatch):
     """What reached EventBridge, as (name, detail); the first activation publish dies."""
     sent: list[tuple[str, dict]] = []
-    real_put = events._put  # noqa: SLF001 - the one call that reaches EventBridge
+    real_put = events.send  # the one call that reaches EventBridge
     died = []
 
-    def put(event, client):
+    def put(event, client=None):
         if event.name == events.IMAGE_ACTIVATE and not died:
             died.append(event.detail[events.EVENT_ID])
             raise SystemExit("the worker died before publishing")
@@ -32,7 +32,7 @@ def published(monkeypatch):
             return True
         return False
 
-    monkeypatch.setattr(events, "_put", put)
+    monkeypatch.setattr(events, "send", put)
     sent_and_died = (sent, died)
     return sent_and_died
 
@@ -55,13 +55,13 @@ def test_event_lost_to_a_crash_is_published_by_the_reaper_with_its_id(
 
 def test_every_event_carries_an_id(server_client, server_aws, monkeypatch):
     sent = []
-    real_put = events._put  # noqa: SLF001
+    real_put = events.send
 
-    def put(event, client):
+    def put(event, client=None):
         sent.append(event.detail)
         return real_put(event, client)
 
-    monkeypatch.setattr(events, "_put", put)
+    monkeypatch.setattr(events, "send", put)
     image = create_image(server_client)
     upload_single(server_client, image["id"], os.urandom(4096))
     deliver(server_client, drain(server_aws.queue_url))

@@ -19,7 +19,7 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"logs", "aws"}),
     frozenset({"metrics", "tracing"}),
     frozenset({"db", "blobs", "auth"}),
-    frozenset({"stores", "events", "identity", "topology"}),
+    frozenset({"stores", "events", "identity", "topology", "certificates"}),
     # What both the services and the pipeline run (deletes, quota holds): below both.
     frozenset({"lifecycle"}),
     frozenset({"pipeline"}),
