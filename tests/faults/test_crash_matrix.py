@@ -10,12 +10,7 @@ from tests.faults.usecases import USE_CASES, UseCase
 
 # Use cases that still fail for want of a fix issue #10 asks for (strict: one that starts
 # passing fails until its mark goes).
-GAPS = {
-    "copy-image": "issue #10 item 6: the copy-image worker charges the new store's bytes "
-                  "(quota_holds.held) in a write of its own before the write that records the "
-                  "pending location, and gives them back after the write that drops a store's "
-                  "locations; a crash between leaves the counter wrong",
-}
+GAPS: dict[str, str] = {}
 
 
 def _marks(use_case: UseCase) -> list[pytest.MarkDecorator]:
