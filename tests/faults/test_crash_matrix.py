@@ -8,20 +8,8 @@ from tests.faults.matrix import run_matrix
 from tests.faults.usecases import USE_CASES, UseCase
 
 
-# Use cases that still fail for want of a fix issue #10 asks for (strict: one that starts
-# passing fails until its mark goes).
-GAPS: dict[str, str] = {}
-
-
-def _marks(use_case: UseCase) -> list[pytest.MarkDecorator]:
-    marks = [pytest.mark.settings(**use_case.settings)]
-    if use_case.name in GAPS:
-        marks.append(pytest.mark.xfail(strict=True, reason=GAPS[use_case.name]))
-    return marks
-
-
 @pytest.mark.parametrize("use_case", [
-    pytest.param(u, marks=_marks(u), id=u.name) for u in USE_CASES])
+    pytest.param(u, marks=pytest.mark.settings(**u.settings), id=u.name) for u in USE_CASES])
 def test_every_crash_point_converges(world, origin, use_case: UseCase) -> None:
     cells = run_matrix(world, use_case, origin)
     assert len(cells) > 1, "the dry run crossed no boundary"
