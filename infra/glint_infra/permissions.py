@@ -74,8 +74,10 @@ def policies(on: Resources) -> dict[str, list[iam.PolicyStatement]]:
     image_table = [on.tables["images_table"].attr_arn]
     publish = _allow(["events:PutEvents"], [on.bus.event_bus_arn])
     count_usage = _allow(USAGE_COUNTERS, [on.tables["usage_table"].attr_arn])
-    # The import's task record: processing, progress, success or failure.
-    track_task = _allow(IMAGE_RECORD, [on.tables["tasks_table"].attr_arn])
+    # The import's task record (processing, progress, success or failure), and the event
+    # outbox entries that live beside tasks: written with a state change, deleted once sent.
+    track_task = _allow(IMAGE_RECORD + ("dynamodb:DeleteItem",),
+                        [on.tables["tasks_table"].attr_arn])
     request_import = _allow(REQUEST_IMPORT, [on.import_queue.queue_arn])
     # Each configured secret, to the functions that read it (and get its setting).
     read_secrets = {name: [_allow(["secretsmanager:GetSecretValue"], [_secret_arn(secret)])
@@ -130,8 +132,10 @@ def policies(on: Resources) -> dict[str, list[iam.PolicyStatement]]:
             # Finds in-flight images through their index, then fails them one by one.
             _allow(IMAGE_RECORD + ("dynamodb:Query",), _with_indexes([on.tables["images_table"]])),
             count_usage,
-            # Fails tasks whose import went away (found through the unfinished-tasks index).
-            _allow(IMAGE_RECORD + ("dynamodb:Query",), _with_indexes([on.tables["tasks_table"]])),
+            # Fails tasks whose import went away (found through the unfinished-tasks index),
+            # and re-publishes outbox entries left behind by a crash (then deletes them).
+            _allow(IMAGE_RECORD + ("dynamodb:Query", "dynamodb:DeleteItem"),
+                   _with_indexes([on.tables["tasks_table"]])),
             # Was an abandoned upload's data staged after all? (a listing of its key)
             _allow(DISCARD_STAGED, [staging]), _list_staging(on.bucket),
             request_import, publish,
@@ -139,7 +143,7 @@ def policies(on: Resources) -> dict[str, list[iam.PolicyStatement]]:
         fn.SCRUBBER_FUNCTION: [
             # Finds pending_delete images through their index; purges them and their members.
             _allow(IMAGE_RECORD + ("dynamodb:Query",), _with_indexes([on.tables["images_table"]])),
-            count_usage,
+            count_usage, track_task,
             _allow(("dynamodb:Query", "dynamodb:BatchWriteItem"),
                    [on.tables["members_table"].attr_arn]),
             delete_copies,

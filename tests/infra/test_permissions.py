@@ -62,9 +62,11 @@ def test_worker_changes_only_images_tasks_and_usage_counters(
                             for name in ("ImageTable", "TaskTable", "UsageTable"))
     table_actions = {(a, r) for a, r in grants["ImportWorker"] if a.startswith("dynamodb:")}
     # Usage: counters changed by atomic adds; limits read before web-download holds bytes.
+    # Tasks: the event outbox's entries are deleted once sent.
     assert table_actions == {(a, "{%s.Arn}" % table) for a in record for table in (images, tasks)
                              } | {(a, "{%s.Arn}" % usage)
-                                  for a in ("dynamodb:UpdateItem", "dynamodb:GetItem")}
+                                  for a in ("dynamodb:UpdateItem", "dynamodb:GetItem")
+                                  } | {("dynamodb:DeleteItem", "{%s.Arn}" % tasks)}
 
 
 def test_worker_reads_staging_and_writes_images(grants: Grants, bucket: str) -> None:
