@@ -1,7 +1,15 @@
-"""The app over HTTP on loopback: Chalice's local server, plus chunked request bodies.
+"""The app over HTTP on loopback: Chalice's local server (its API Gateway emulation, so the
+app is the one that runs in Lambda), tuned for kept-alive connections, plus chunked bodies.
 
-Chalice's local handler reads a body by Content-Length only; python-glanceclient sends image
-data chunked, which would arrive empty. This handler de-chunks before the app sees it."""
+- Kept-alive clients: Python's handler writes the status line and headers in one send and
+  the body in another; with Nagle's algorithm on, the body waits for the client's delayed
+  ACK of the headers (~40 ms per request). Responses are buffered and flushed once, and
+  TCP_NODELAY is set, so each response leaves in one send.
+- Concurrency: one thread per connection (Chalice's threaded server; the app's current
+  request is thread-local there).
+- Chunked request bodies: Chalice's handler reads a body by Content-Length only;
+  python-glanceclient sends image data chunked, which would arrive empty. This handler
+  de-chunks before the app sees it."""
 from __future__ import annotations
 
 from typing import Any
@@ -10,8 +18,15 @@ from chalice import Chalice
 from chalice.config import Config
 from chalice.local import ChaliceRequestHandler, CustomLocalChalice, LocalChalice, LocalDevServer
 
+_WRITE_BUFFER = 64 * 1024
 
-class _ChunkAwareHandler(ChaliceRequestHandler):
+
+class _Handler(ChaliceRequestHandler):
+    disable_nagle_algorithm = True
+    # Buffered: headers and body go out together when the base class flushes after each
+    # request (BaseHTTPRequestHandler.handle_one_request).
+    wbufsize = _WRITE_BUFFER
+
     def _parse_payload(self) -> tuple[dict[str, Any], bytes | None]:
         if "chunked" not in self.headers.get("transfer-encoding", "").lower():
             return super()._parse_payload()
@@ -28,10 +43,18 @@ class _ChunkAwareHandler(ChaliceRequestHandler):
         headers["Content-Length"] = str(len(body))
         return headers, bytes(body)
 
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (base signature)
+        """Quiet: one stderr line per request would cost more than the request."""
+
 
 def serve(app: Chalice, config: Config, host: str, port: int) -> LocalDevServer:
-    """A server for `app` on host:port with chunked-body support (call serve_forever)."""
+    """A threaded server for `app` on host:port (call serve_forever).
+
+    Raises:
+        OSError: the port is taken (errno EADDRINUSE) or not ours to bind.
+    """
     # What chalice.local.create_local_server does, with our handler class.
-    CustomLocalChalice.__bases__ = (LocalChalice, app.__class__)
-    app.__class__ = CustomLocalChalice
-    return LocalDevServer(app, config, host, port, handler_cls=_ChunkAwareHandler)
+    if not isinstance(app, CustomLocalChalice):  # once per process
+        CustomLocalChalice.__bases__ = (LocalChalice, app.__class__)
+        app.__class__ = CustomLocalChalice
+    return LocalDevServer(app, config, host, port, handler_cls=_Handler)
