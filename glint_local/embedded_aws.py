@@ -9,6 +9,7 @@ from typing import Any
 from moto.dynamodb.models import DynamoDBBackend
 from moto.server import ThreadedMotoServer
 
+from glint_local import fast_dynamodb, inprocess_dynamodb
 from glint_local.ports import PortUnavailable, require_free
 
 FAKE_ENV = {
@@ -67,13 +68,16 @@ def start(host: str = "127.0.0.1", port: int = 0) -> tuple[ThreadedMotoServer, s
         PortUnavailable: it could not listen on host:port.
     """
     _serialize_dynamodb_writes()
+    fast_dynamodb.install()
     require_free(host, port, "Embedded AWS", "--aws-port")
     server = _Server(ip_address=host, port=port, verbose=False)
     server.start()
     if server.failed:
         raise PortUnavailable(f"Embedded AWS could not listen on {host}:{port}.")
     bound_host, bound_port = server.get_host_and_port()
-    return server, f"http://{bound_host}:{bound_port}"
+    endpoint = f"http://{bound_host}:{bound_port}"
+    inprocess_dynamodb.route(endpoint)  # this process's own calls skip the HTTP hop
+    return server, endpoint
 
 
 def point_environment_at(endpoint: str) -> None:
