@@ -1,28 +1,40 @@
-"""moto's DynamoDB item answers, serialized as the plain JSON they already are.
+"""Two hot spots of moto's DynamoDB, made cheap (same answers).
 
-moto 5.2 walks botocore's output shape for every value of every response; for the item
-operations (whose results are already DynamoDB's wire JSON) that walk costs more than the
-operation itself, about 2 ms per item returned. Encoding those results with json.dumps gives
-the same body for a fraction of the cost; anything else (errors, binary values, the table
-operations) still goes through moto's serializer."""
+- Answers: moto 5.2 walks botocore's output shape for every value of every response; for
+  the item operations (whose results are already DynamoDB's wire JSON) that walk costs more
+  than the operation itself, about 2 ms per item returned. Those results are encoded with
+  json.dumps; anything else (errors, binary values, the table operations) still goes
+  through moto's serializer.
+- Comparisons: a query compares and sorts key values of every item of the table (moto keeps
+  no index), each comparison casting the value through five type checks. Strings,
+  binaries and booleans are their own cast value, returned at once."""
 from __future__ import annotations
 
 import json
 from typing import Any
 
+from moto.dynamodb.models.dynamo_type import DynamoType
 from moto.dynamodb.responses import DynamoResult
 
 _ITEM_OPERATIONS = frozenset({"GetItem", "Query", "Scan", "BatchGetItem", "PutItem",
                               "UpdateItem", "DeleteItem", "BatchWriteItem",
                               "TransactWriteItems", "TransactGetItems"})
 _CONTENT_TYPE = {"Content-Type": "application/x-amz-json-1.0"}
+_SELF_CAST = frozenset({"S", "B", "BOOL"})
 
 
 def install() -> None:
-    """Switch moto's DynamoDB item answers to json.dumps (once per process)."""
+    """Switch moto's DynamoDB item answers to json.dumps and its scalar casts to a shortcut
+    (once per process)."""
     original = DynamoResult.execute_result
     if getattr(original, "plain_json", False):
         return
+    cast = DynamoType.cast_value.fget
+
+    def cast_value(self: DynamoType) -> Any:
+        return self.value if self.type in _SELF_CAST else cast(self)
+
+    DynamoType.cast_value = property(cast_value)  # type: ignore[assignment]
 
     def execute_result(self: DynamoResult, context: Any) -> Any:
         if context.operation_model.name in _ITEM_OPERATIONS:

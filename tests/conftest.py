@@ -24,7 +24,7 @@ from chalice.test import Client  # noqa: E402
 
 from chalicelib import aws  # noqa: E402
 from chalicelib.config import get_settings  # noqa: E402
-from glint_local import embedded_aws, fast_dynamodb, provision  # noqa: E402
+from glint_local import embedded_aws, fast_dynamodb, indexed_dynamodb, provision  # noqa: E402
 from tests.shared_aws import SharedAws  # noqa: E402
 from tests.support import Env  # noqa: E402
 
@@ -32,6 +32,7 @@ from tests.support import Env  # noqa: E402
 # service models parsed once instead of once per session (read-only, so safe to share).
 botocore.session.create_loader = functools.cache(botocore.session.create_loader)
 fast_dynamodb.install()  # as the local runtime does
+indexed_dynamodb.install()
 
 # Chalice's test client applies this stage's environment from .chalice/config.json.
 PROJECT = Path(__file__).resolve().parent.parent
