@@ -48,7 +48,7 @@ def clone(tmp_path: Path) -> Iterator[tuple[Path, Path]]:
     (tmp_path / "scripts").mkdir()
     for script in ("bootstrap", "run"):
         shutil.copy2(PROJECT / "scripts" / script, tmp_path / "scripts" / script)
-    for name in REQUIREMENTS:
+    for name in (*REQUIREMENTS, "pyproject.toml"):
         shutil.copy2(PROJECT / name, tmp_path / name)
     calls = tmp_path / "calls.log"
     python = tmp_path / ".venv" / "bin" / "python"
