@@ -13,7 +13,10 @@ from urllib.parse import urlsplit
 
 import botocore.handlers
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse
-from moto.core.botocore_stubber import BotocoreStubber, MockRawResponse
+from moto.core.botocore_stubber import MockRawResponse
+from moto.core.exceptions import HTTPException
+from moto.core.request import normalize_request
+from moto.dynamodb.responses import DynamoHandler
 
 
 def route(endpoint: str) -> None:
@@ -26,17 +29,16 @@ def route(endpoint: str) -> None:
 class _InProcess:
     def __init__(self, endpoint: str) -> None:
         self._netloc = urlsplit(endpoint).netloc
-        # Only for moto's URL patterns: it reads the region from the request's signature.
-        self._aws_url = "https://dynamodb.us-east-1.amazonaws.com"
-        self._dispatcher = BotocoreStubber()
 
     def __call__(self, request: AWSPreparedRequest, **_: Any) -> AWSResponse | None:
-        url = urlsplit(request.url)
-        if url.netloc != self._netloc:
+        if urlsplit(request.url).netloc != self._netloc:
             return None  # another endpoint: botocore sends it
-        request.url = self._aws_url + (url.path or "/")
-        answer = self._dispatcher.process_request(request)
-        if answer is None:
-            return None
-        status, headers, body = answer
+        # moto's DynamoDB handler, as its server would call it: same URL and headers, so a
+        # signature checked under IAM enforcement is the one the client made.
+        normalized = normalize_request(request)
+        try:
+            status, headers, body = DynamoHandler.dispatch(normalized, normalized.raw_url,
+                                                           normalized.headers)
+        except HTTPException as exc:
+            status, headers, body = exc.code, exc.get_headers(), exc.get_body()
         return AWSResponse(request.url, status, headers, MockRawResponse(body))
