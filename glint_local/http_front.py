@@ -42,7 +42,9 @@ class _Handler(ChaliceRequestHandler):
         super().__init__(*args, **kwargs)
 
     def _generic_handle(self) -> None:
-        self.local_gateway = _InvokedGateway(self.local_gateway, self._invoker)
+        # Once per connection: a kept-alive connection comes back here for every request.
+        if not isinstance(self.local_gateway, _InvokedGateway):
+            self.local_gateway = _InvokedGateway(self.local_gateway, self._invoker)
         super()._generic_handle()
 
     # The base class binds these to its own _generic_handle.

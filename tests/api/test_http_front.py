@@ -51,6 +51,19 @@ def test_kept_alive_responses_arrive_in_one_send(front):
             assert json.loads(body)["versions"]
 
 
+def test_one_connection_serves_many_requests(front):
+    # More requests than Python's recursion limit allows frames: nothing may nest per request.
+    with socket.create_connection(front, timeout=5) as sock, sock.makefile("rb") as answers:
+        for _ in range(400):
+            sock.sendall(_request("/versions"))
+            assert answers.readline().startswith(b"HTTP/1.1 200")
+            length = 0
+            while (line := answers.readline()) != b"\r\n":
+                if line.lower().startswith(b"content-length:"):
+                    length = int(line.split(b":")[1])
+            assert json.loads(answers.read(length))["versions"]
+
+
 def test_connections_are_served_concurrently(front):
     idle = socket.create_connection(front, timeout=5)  # a client that holds its connection
     try:
