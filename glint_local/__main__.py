@@ -11,7 +11,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from glint_local import embedded_aws
+from glint_local import embedded_aws, ports
 
 PROJECT = Path(__file__).resolve().parent.parent
 
@@ -24,7 +24,12 @@ def main(argv: list[str] | None = None) -> int:
     from chalicelib import logs
     logs.configure()  # text, unless GLINT_LOG_FORMAT=json
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto logs every request
-    moto, endpoint = embedded_aws.start(args.host, args.aws_port)
+    try:
+        ports.require_free(args.host, args.port, "API", "--port")
+        moto, endpoint = embedded_aws.start(args.host, args.aws_port)
+    except ports.PortUnavailable as exc:
+        print(f"glint_local: {exc}", file=sys.stderr)
+        return 1
     embedded_aws.point_environment_at(endpoint)
 
     # Imported only now: settings and handlers read the environment set above.
@@ -45,8 +50,16 @@ def main(argv: list[str] | None = None) -> int:
         world.enforce()
     pump = EventPump(app, aws.sqs(), resources.queue_urls, settings.region, invoker=invoker)
     pump.start()
-    server = http_front.serve(app, Config.create(chalice_stage="local", config_from_disk=stage_config),
-                              args.host, args.port, invoker=invoker)
+    try:
+        server = http_front.serve(app, Config.create(chalice_stage="local",
+                                                     config_from_disk=stage_config),
+                                  args.host, args.port, invoker=invoker)
+    except OSError as exc:  # taken since the check above
+        print(f"glint_local: {ports.unavailable(args.host, args.port, 'API', '--port', exc)}",
+              file=sys.stderr)
+        pump.stop()
+        moto.stop()
+        return 1
     api = f"http://{args.host}:{server.server.server_address[1]}"
     provision.allow_upload_page(settings, api)
     print(_banner(api, endpoint), flush=True)

@@ -9,6 +9,9 @@ from typing import Any
 from moto.dynamodb.models import DynamoDBBackend
 from moto.server import ThreadedMotoServer
 
+from glint_local import fast_dynamodb, indexed_dynamodb, inprocess_dynamodb
+from glint_local.ports import PortUnavailable, require_free
+
 FAKE_ENV = {
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",
@@ -43,14 +46,39 @@ def _serialize_dynamodb_writes() -> None:
         setattr(DynamoDBBackend, name, serialized)
 
 
+class _Server(ThreadedMotoServer):
+    """moto's threaded server, except that a failed bind ends start() instead of leaving it
+    waiting forever for a server thread that already died (werkzeug exits that thread)."""
+
+    failed = False
+
+    def _server_entry(self) -> None:
+        try:
+            super()._server_entry()
+        except (OSError, SystemExit):
+            self.failed = True
+            self._server_ready_event.set()
+
+
 def start(host: str = "127.0.0.1", port: int = 0) -> tuple[ThreadedMotoServer, str]:
     """Start moto's server (with DynamoDB's per-item write atomicity); returns it and its
-    endpoint URL."""
+    endpoint URL.
+
+    Raises:
+        PortUnavailable: it could not listen on host:port.
+    """
     _serialize_dynamodb_writes()
-    server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
+    fast_dynamodb.install()
+    indexed_dynamodb.install()
+    require_free(host, port, "Embedded AWS", "--aws-port")
+    server = _Server(ip_address=host, port=port, verbose=False)
     server.start()
+    if server.failed:
+        raise PortUnavailable(f"Embedded AWS could not listen on {host}:{port}.")
     bound_host, bound_port = server.get_host_and_port()
-    return server, f"http://{bound_host}:{bound_port}"
+    endpoint = f"http://{bound_host}:{bound_port}"
+    inprocess_dynamodb.route(endpoint)  # this process's own calls skip the HTTP hop
+    return server, endpoint
 
 
 def point_environment_at(endpoint: str) -> None:

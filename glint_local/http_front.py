@@ -1,8 +1,16 @@
-"""The app over HTTP on loopback: Chalice's local server, plus chunked request bodies, with
-each request one invocation of the API function (through the runtime's invoker).
+"""The app over HTTP on loopback: Chalice's local server (its API Gateway emulation, so the
+app is the one that runs in Lambda), with each request one invocation of the API function
+(through the runtime's invoker), tuned for kept-alive connections, plus chunked bodies.
 
-Chalice's local handler reads a body by Content-Length only; python-glanceclient sends image
-data chunked, which would arrive empty. This handler de-chunks before the app sees it."""
+- Kept-alive clients: Python's handler writes the status line and headers in one send and
+  the body in another; with Nagle's algorithm on, the body waits for the client's delayed
+  ACK of the headers (~40 ms per request). Responses are buffered and flushed once, and
+  TCP_NODELAY is set, so each response leaves in one send.
+- Concurrency: one thread per connection (Chalice's threaded server; the app's current
+  request is thread-local there).
+- Chunked request bodies: Chalice's handler reads a body by Content-Length only;
+  python-glanceclient sends image data chunked, which would arrive empty. This handler
+  de-chunks before the app sees it."""
 from __future__ import annotations
 
 import functools
@@ -20,15 +28,23 @@ from glint_local.envelope import InvocationStopped, Invoker
 API_HANDLER = "app"
 # API Gateway stops waiting for its integration after 29 seconds and answers 504.
 INTEGRATION_TIMEOUT_SECONDS = 29
+_WRITE_BUFFER = 64 * 1024
 
 
-class _ChunkAwareHandler(ChaliceRequestHandler):
+class _Handler(ChaliceRequestHandler):
+    disable_nagle_algorithm = True
+    # Buffered: headers and body go out together when the base class flushes after each
+    # request (BaseHTTPRequestHandler.handle_one_request).
+    wbufsize = _WRITE_BUFFER
+
     def __init__(self, *args: Any, invoker: Invoker, **kwargs: Any) -> None:
         self._invoker = invoker
         super().__init__(*args, **kwargs)
 
     def _generic_handle(self) -> None:
-        self.local_gateway = _InvokedGateway(self.local_gateway, self._invoker)
+        # Once per connection: a kept-alive connection comes back here for every request.
+        if not isinstance(self.local_gateway, _InvokedGateway):
+            self.local_gateway = _InvokedGateway(self.local_gateway, self._invoker)
         super()._generic_handle()
 
     # The base class binds these to its own _generic_handle.
@@ -49,6 +65,9 @@ class _ChunkAwareHandler(ChaliceRequestHandler):
         headers = {k: v for k, v in self.headers.items() if k.lower() != "transfer-encoding"}
         headers["Content-Length"] = str(len(body))
         return headers, bytes(body)
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (base signature)
+        """Quiet: one stderr line per request would cost more than the request."""
 
 
 class _InvokedGateway:
@@ -73,10 +92,15 @@ class _InvokedGateway:
 
 def serve(app: Chalice, config: Config, host: str, port: int,
           invoker: Invoker | None = None) -> LocalDevServer:
-    """A server for `app` on host:port with chunked-body support (call serve_forever);
-    `invoker` runs each request's invocation (directly by default)."""
+    """A threaded server for `app` on host:port (call serve_forever); `invoker` runs each
+    request's invocation (directly by default).
+
+    Raises:
+        OSError: the port is taken (errno EADDRINUSE) or not ours to bind.
+    """
     # What chalice.local.create_local_server does, with our handler class.
-    CustomLocalChalice.__bases__ = (LocalChalice, app.__class__)
-    app.__class__ = CustomLocalChalice
+    if not isinstance(app, CustomLocalChalice):  # once per process
+        CustomLocalChalice.__bases__ = (LocalChalice, app.__class__)
+        app.__class__ = CustomLocalChalice
     return LocalDevServer(app, config, host, port, handler_cls=functools.partial(
-        _ChunkAwareHandler, invoker=invoker or Invoker()))
+        _Handler, invoker=invoker or Invoker()))

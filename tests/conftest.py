@@ -12,32 +12,48 @@ os.environ.update({
 os.environ.pop("AWS_ENDPOINT_URL", None)
 os.environ.pop("AWS_PROFILE", None)
 
+import functools  # noqa: E402
 from collections.abc import Iterator  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
+import botocore.session  # noqa: E402
 import pytest  # noqa: E402
 import requests  # noqa: E402
 from chalice.test import Client  # noqa: E402
-from moto import mock_aws  # noqa: E402
 
 from chalicelib import aws  # noqa: E402
 from chalicelib.config import get_settings  # noqa: E402
-from glint_local import embedded_aws, provision  # noqa: E402
+from glint_local import embedded_aws, fast_dynamodb, indexed_dynamodb, provision  # noqa: E402
+from tests.shared_aws import SharedAws  # noqa: E402
 from tests.support import Env  # noqa: E402
+
+# Tests reset Glint's boto3 session often (aws.reset); one loader for the process keeps the
+# service models parsed once instead of once per session (read-only, so safe to share).
+botocore.session.create_loader = functools.cache(botocore.session.create_loader)
+fast_dynamodb.install()  # as the local runtime does
+indexed_dynamodb.install()
 
 # Chalice's test client applies this stage's environment from .chalice/config.json.
 PROJECT = Path(__file__).resolve().parent.parent
 
 
+@pytest.fixture(scope="session")
+def shared_aws() -> SharedAws:
+    """The session's in-process moto (tests/shared_aws.py)."""
+    return SharedAws()
+
+
 @pytest.fixture()
-def inprocess_aws() -> Iterator[Env]:
-    """moto in-process, with every Glint resource provisioned."""
-    with mock_aws():
-        aws.reset()
-        resources = provision.provision(get_settings())
-        yield Env(resources)
+def inprocess_aws(shared_aws: SharedAws) -> Iterator[Env]:
+    """moto in-process, with every Glint resource provisioned and empty (provisioned once
+    per session, emptied before each test)."""
     aws.reset()
+    try:
+        yield Env(shared_aws.start())
+    finally:
+        shared_aws.stop()
+        aws.reset()
 
 
 @pytest.fixture(scope="session")

@@ -2,19 +2,12 @@
 
 Read costs (DynamoDB items read):
 - get: 1.
-- newest_first (every image list; never a scan): one query per source index (owner,
-  visibility, all-images for admins; shares add a members-GSI query plus a batch get of
-  the shared images), read lazily page by page and merged newest first. A page in the
-  default order costs the images examined until it is full: limit + 1 per source when no
-  filter rejects any, more when filters are selective. Another sort order reads every
-  image of its sources (sorting needs them all). A marker costs 1 more read (a get).
+- listed (every image list; never a scan): see db/image_lists.py.
 - in_flight: only uploading/importing/pending_delete images (a sparse GSI): for the reaper
   and the scrubber.
 """
 from __future__ import annotations
 
-import heapq
-import itertools
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timedelta, timezone
 from dataclasses import replace
@@ -25,11 +18,10 @@ from pynamodb.expressions.condition import Condition
 
 from chalicelib.domain.errors import Conflict, NotFound, StaleWrite
 from chalicelib.domain.image import ImportClaim, Image, Location, PendingUpload, Status
-from chalicelib.domain.listing import Source
+from chalicelib.domain.listing import Plan, Scan, Source
 from chalicelib.domain.stores import LocationStatus
-from chalicelib.db import members as member_db
-from chalicelib.db.models import (ClaimMap, ImageModel, LocationMap, UploadMap, bound,
-                                    image_order_key)
+from chalicelib.db import image_lists
+from chalicelib.db.models import ClaimMap, ImageModel, LocationMap, UploadMap, bound
 from chalicelib.db.along import Along, commit
 from chalicelib.db.writes import conditional
 
@@ -38,10 +30,6 @@ _IN_FLIGHT = (Status.UPLOADING, Status.IMPORTING, Status.PENDING_DELETE)
 # The in-flight index's partition for live images with `pending_delete` locations left (a
 # store delete the scrubber finishes); tombstones with data left are in the `deleted` one.
 _DOOMED_LOCATIONS = "locations_pending_delete"
-# The one partition of the all-images index.
-_ALL = "live"
-# Visibilities that put an image in the sparse visibility index.
-_LISTED_VISIBILITIES = ("public", "community")
 
 
 def get(image_id: str) -> Image:
@@ -135,46 +123,19 @@ def save_tombstone(image: Image, keep_seconds: int, along: Along = Along()) -> I
     return replace(image, version=item.version)
 
 
-def newest_first(sources: Iterable[Source], before: Image | None = None,
-                 page_size: int = 100) -> Iterator[Image]:
-    """Every image in the sources, newest first and each once, strictly older than `before`.
-
-    Lazy: the caller stops reading when its page is full, so a page costs reads in
-    proportion to the images examined, `page_size` per index request.
-    """
-    before_key = _sort_key(before) if before else None
-    streams = [_stream(source, before_key, page_size) for source in sources]
-    seen: set[str] = set()
-    for item in heapq.merge(*streams, key=lambda item: item.sort_key, reverse=True):
-        if item.id not in seen:  # e.g. a project's own public image is in two indexes
-            seen.add(item.id)
-            yield to_domain(item)
+def newest_first(sources: Iterable[Source], page_size: int = 100) -> Iterator[Image]:
+    """Every live image of the sources, hidden ones too (shown, then hidden; each newest
+    first): what a quota recount counts."""
+    scans = tuple(Scan(source, "created_at") for source in sources)
+    for hidden in (False, True):
+        yield from image_lists.read(Plan(scans, "created_at", True, hidden), None, page_size,
+                                    to_domain)
 
 
-def _stream(source: Source, before_key: str | None, page_size: int) -> Iterator[Any]:
-    model = bound(ImageModel)
-    if source.kind == "shared":
-        return _shared_with(source.key, source.member_status, before_key, page_size)
-    index, key = {"owner": (model.by_owner, source.key),
-                  "visibility": (model.by_visibility, source.key),
-                  "all": (model.every, _ALL)}[source.kind]
-    condition = ImageModel.sort_key < before_key if before_key else None
-    return index.query(key, range_key_condition=condition, scan_index_forward=False,
-                       page_size=page_size)
-
-
-def _shared_with(project_id: str, status: str, before_key: str | None,
-                 page_size: int) -> Iterator[Any]:
-    # Shares in one member status, newest first. A share outlives a visibility change or a
-    # delete, so such images drop out here; reading on until a page is full keeps it exact.
-    ids = member_db.shared_image_ids(project_id, status, before_key, page_size)
-    while chunk := list(itertools.islice(ids, page_size)):
-        found = {item.id: item for item in
-                 bound(ImageModel).batch_get(chunk, consistent_read=True)}
-        for image_id in chunk:
-            item = found.get(image_id)
-            if item and item.visibility == "shared" and item.status != Status.DELETED:
-                yield item
+def listed(plan: Plan, after: Image | None, page_size: int) -> Iterator[Image]:
+    """The images of a list plan, in its order, strictly after `after` (a marker); lazy,
+    `page_size` items per index request (db/image_lists.py)."""
+    return image_lists.read(plan, after, page_size, to_domain)
 
 
 def in_flight(status: Status, changed_before: str) -> Iterator[Image]:
@@ -193,10 +154,6 @@ def with_doomed_locations() -> Iterator[Image]:
     change first: a sparse partition of the in-flight index, for the scrubber."""
     for item in bound(ImageModel).in_flight_index.query(_DOOMED_LOCATIONS):
         yield to_domain(item)
-
-
-def _sort_key(image: Image) -> str:
-    return image_order_key(image.created_at, image.id)
 
 
 def _utc_after(seconds: int) -> datetime:
@@ -245,12 +202,11 @@ def _to_item(image: Image) -> ImageModel:
         upload=upload_map(upload) if upload else None,
         claim=claim_map(image.claim) if image.claim else None,
         import_error=image.import_error, created_at=image.created_at,
-        updated_at=image.updated_at, sort_key=_sort_key(image), list_owner=image.owner,
-        list_visibility=image.visibility if image.visibility in _LISTED_VISIBILITIES else None,
+        updated_at=image.updated_at,
         in_flight=in_flight_partition(image.status) or (
             _DOOMED_LOCATIONS if any(loc.status == LocationStatus.PENDING_DELETE
                                      for loc in image.locations) else None),
-        list_all=_ALL,
+        **image_lists.index_attributes(image),
         **version,
     )
 

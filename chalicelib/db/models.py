@@ -78,6 +78,15 @@ class AllIndex(GlobalSecondaryIndex):
     sort_key = UnicodeAttribute(range_key=True)
 
 
+def _ordered_index(name: str, partition: str, order: str) -> GlobalSecondaryIndex:
+    """A list index in one more order: a partition of the owner/visibility/all indexes,
+    ranged by an `order_*` key (db/image_lists.py writes them; docs/listing.md)."""
+    meta = type("Meta", (), {"index_name": name, "projection": AllProjection()})
+    return type(f"{name}-index", (GlobalSecondaryIndex,), {
+        "Meta": meta, partition: UnicodeAttribute(hash_key=True),
+        order: UnicodeAttribute(range_key=True)})()
+
+
 class InFlightIndex(GlobalSecondaryIndex):
     """Images mid-upload or mid-import, oldest change first: what the reaper watches.
     Sparse: only `uploading`/`importing` images carry `in_flight`."""
@@ -134,6 +143,25 @@ class ImageModel(Model):
     by_visibility = VisibilityIndex()
     in_flight_index = InFlightIndex()
     every = AllIndex()
+    # The same three partitions in the other orders Glance sorts by (docs/listing.md).
+    order_name = UnicodeAttribute(null=True)
+    order_updated = UnicodeAttribute(null=True)
+    order_size = UnicodeAttribute(null=True)
+    order_status = UnicodeAttribute(null=True)
+    by_owner_name = _ordered_index("by-owner-name", "list_owner", "order_name")
+    by_owner_updated = _ordered_index("by-owner-updated", "list_owner", "order_updated")
+    by_owner_size = _ordered_index("by-owner-size", "list_owner", "order_size")
+    by_owner_status = _ordered_index("by-owner-status", "list_owner", "order_status")
+    by_visibility_name = _ordered_index("by-visibility-name", "list_visibility", "order_name")
+    by_visibility_updated = _ordered_index("by-visibility-updated", "list_visibility",
+                                           "order_updated")
+    by_visibility_size = _ordered_index("by-visibility-size", "list_visibility", "order_size")
+    by_visibility_status = _ordered_index("by-visibility-status", "list_visibility",
+                                          "order_status")
+    every_name = _ordered_index("all-name", "list_all", "order_name")
+    every_updated = _ordered_index("all-updated", "list_all", "order_updated")
+    every_size = _ordered_index("all-size", "list_all", "order_size")
+    every_status = _ordered_index("all-status", "list_all", "order_status")
 
 
 class MemberIndex(GlobalSecondaryIndex):

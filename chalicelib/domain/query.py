@@ -55,11 +55,6 @@ class ListQuery:
     time_filters: tuple[TimeFilter, ...] = ()
     sort: tuple[tuple[str, str], ...] = DEFAULT_SORT
 
-    @property
-    def newest_first(self) -> bool:
-        """True when the order is the indexes' own (created_at desc), so pages stream."""
-        return self.sort == DEFAULT_SORT
-
 
 def parse_list_query(params: Mapping[str, Sequence[str]]) -> ListQuery:
     """Read Glance's list parameters; each maps to all of its values.

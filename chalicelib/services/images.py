@@ -1,9 +1,8 @@
 """Image use cases: each calls policy, db, blobs and events in order, top to bottom."""
 from __future__ import annotations
 
-import itertools
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from chalicelib import events
@@ -15,7 +14,7 @@ from chalicelib.domain import create, listing, patch, policy, quotas, usage
 from chalicelib.domain.context import RequestContext
 from chalicelib.domain.errors import Conflict, Forbidden, Invalid, NotFound
 from chalicelib.domain.image import Image, Status, transition, utcnow
-from chalicelib.domain.query import ListQuery
+from chalicelib.domain.query import DEFAULT_SORT, ListQuery
 from chalicelib.lifecycle import deletes, quota_holds
 from chalicelib.services import quotas as quota_service
 
@@ -82,7 +81,7 @@ def _member_status(ctx: RequestContext, image: Image) -> str | None:
 
 def list_images(ctx: RequestContext, query: ListQuery) -> Page:
     """`GET /v2/images`: the images this caller may see that pass the query's filters, in
-    its order, one page at a time (read costs: db.images.newest_first).
+    its order, one page at a time (read costs: db/image_lists.py, docs/listing.md).
 
     Raises:
         Forbidden: the `get_images` rule refuses the caller.
@@ -97,12 +96,25 @@ def list_images(ctx: RequestContext, query: ListQuery) -> Page:
             raise Invalid(f"Invalid marker. Image {query.marker} could not be found.") from exc
     if query.limit == 0:
         return Page([], None)
-    sources = listing.sources(ctx, query)
-    if query.newest_first:  # the indexes' own order: stream, stop when the page is full
-        found = itertools.islice((i for i in image_db.newest_first(sources, before=marker)
-                                  if listing.matches(i, query)), query.limit + 1)
-        return _page(list(found), query.limit)
-    everything = listing.ordered((i for i in image_db.newest_first(sources)
+    plan = listing.plan(ctx, query)
+    if plan is None:
+        return _sorted_in_memory(ctx, query, marker)
+    found: list[Image] = []
+    budget = listing.read_budget(query.limit)
+    for examined, image in enumerate(image_db.listed(plan, marker, query.limit + 1), 1):
+        if listing.matches(image, query):
+            found.append(image)
+            if len(found) > query.limit:
+                break
+        elif examined >= budget:  # filters no index serves: continue after this one
+            return Page(found, image.id)
+    return _page(found, query.limit)
+
+
+def _sorted_in_memory(ctx: RequestContext, query: ListQuery, marker: Image | None) -> Page:
+    # Orders no index has (several sort keys; id, formats): every image of the sources.
+    newest = listing.plan(ctx, replace(query, sort=DEFAULT_SORT))
+    everything = listing.ordered((i for i in image_db.listed(newest, None, 100)
                                   if listing.matches(i, query)), query.sort)
     start = 0
     if marker is not None:
