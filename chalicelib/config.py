@@ -11,6 +11,7 @@ from chalicelib.domain import policy_rules, property_protections
 from chalicelib.domain.policy_rules import Policy
 from chalicelib.domain.property_protections import PropertyProtections
 from chalicelib.domain.uploads import MIB
+from chalicelib.engine.settings import EngineSettings, engine_settings
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +96,10 @@ class Settings:
     convert_timeout_seconds: int
     convert_max_output_bytes: int
     work_dir: str
+    image_size_cap_bytes: int
+    read_part_bytes: int
+    read_concurrency: int
+    engine: EngineSettings
     # Where image data may be kept (docs/stores.md); exactly one is the default.
     stores: tuple[Store, ...]
     # Loaded with the settings, so a bad file stops the function from starting (docs/policy.md).
@@ -221,6 +226,12 @@ def get_settings() -> Settings:
         convert_timeout_seconds=_int("GLINT_CONVERT_TIMEOUT_SECONDS", 600),
         convert_max_output_bytes=_int("GLINT_CONVERT_MAX_OUTPUT_BYTES", 8 * 1024 ** 3),
         work_dir=os.environ.get("GLINT_WORK_DIR") or tempfile.gettempdir(),
+        # Glance's image_size_cap (1 TiB): no image may be larger (docs/big-images.md).
+        image_size_cap_bytes=_int("GLINT_IMAGE_SIZE_CAP", 1024 ** 4),
+        # Ranged parallel reads of staged objects (chalicelib/blobs/reads.py).
+        read_part_bytes=_int("GLINT_READ_PART_BYTES", 8 * MIB),
+        read_concurrency=_int("GLINT_READ_CONCURRENCY", 4),
+        engine=engine_settings(),
         stores=parse_stores(os.environ.get("GLINT_STORES"), bucket),
         # Glance's policy defaults, each overridable from a policy.json-style file.
         policy=policy_rules.load(os.environ.get("GLINT_POLICY_FILE", "")),

@@ -17,6 +17,9 @@ from chalice import Chalice
 from chalice.app import Rate, ScheduledEventConfig, SQSEventConfig
 from chalice.local import LambdaContext
 
+from chalicelib.engine import handover
+from glint_local import engine_process
+
 log = logging.getLogger(__name__)
 _RATE = re.compile(r"^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$")
 _UNIT_SECONDS = {"minute": 60, "hour": 3600, "day": 86400}
@@ -67,7 +70,9 @@ class EventPump:
         self._threads: list[threading.Thread] = []
 
     def start(self) -> None:
-        """Start one thread per SQS consumer and per rate schedule."""
+        """Start one thread per SQS consumer and per rate schedule; big-image engine jobs run
+        as child processes (ECS tasks in AWS)."""
+        handover.use_launcher(engine_process.launch)
         for source in self._app.event_sources:
             if isinstance(source, SQSEventConfig) and source.queue in self._queue_urls:
                 self._spawn(self._consume, source)

@@ -9,9 +9,10 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from chalicelib import events, logs, metrics, tracing
-from chalicelib.blobs import keys, multipart, objects
+from chalicelib.blobs import keys, multipart, objects, reads
 from chalicelib.config import get_settings
 from chalicelib.db import images as image_db
+from chalicelib.engine import handover
 from chalicelib.domain.errors import ImageRejected, NotFound, StaleWrite
 from chalicelib.domain.image import (ImportClaim, Image, Location, PendingUpload, Status,
                                      transition, utcnow)
@@ -30,6 +31,7 @@ class Outcome(StrEnum):
 
     ACTIVATED = "activated"
     STAGED = "staged"  # web-download fetched; S3's event brings the verification
+    HANDED_OVER = "handed over"  # too big for one invocation: the engine's task imports it
     REJECTED = "rejected"
     IGNORED = "ignored"
 
@@ -46,7 +48,20 @@ def import_staged_object(obj: ObjectCreated, clock: Clock = time.time) -> Outcom
         log.warning("event for a key outside staging ignored", extra={"key": obj.key})
         return Outcome.IGNORED
     image = _claim(ids[0], obj.key, clock)
-    return Outcome.IGNORED if image is None else import_claimed(image, clock)
+    if image is None:
+        return Outcome.IGNORED
+    if reason := handover.big_path_reason(image):
+        return _hand_over(image, reason)
+    return import_claimed(image, clock)
+
+
+def _hand_over(image: Image, reason: str) -> Outcome:
+    try:
+        handover.hand_over(image, reason)
+    except ImageRejected as exc:  # the engine cannot run: fail once, never retry
+        fail_import(image, exc.message)
+        return Outcome.REJECTED
+    return Outcome.HANDED_OVER
 
 
 def import_claimed(image: Image, clock: Clock = time.time) -> Outcome:
@@ -77,7 +92,7 @@ def _verify_and_activate(lease: _Lease, pending: PendingUpload) -> Outcome:
         with (tracing.subsegment("hash", image_id=image.id, project=image.owner,
                                  bytes=pending.size, format=image.disk_format),
               metrics.throughput("Verify", pending.size)):
-            digests = digest(objects.iter_chunks(pending.key), with_sha256=bool(pending.sha256),
+            digests = digest(reads.iter_object(pending.key), with_sha256=bool(pending.sha256),
                              on_progress=lease.renew_if_due,
                              observers=(inspector.eat, *spool.observers, progress.observe))
         _check(digests, pending)

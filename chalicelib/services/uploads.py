@@ -13,6 +13,7 @@ from chalicelib.config import get_settings
 from chalicelib.db import images as image_db
 from chalicelib.domain.context import RequestContext
 from chalicelib.domain.errors import Conflict, Invalid, NotFound
+from chalicelib.domain.size_cap import check_image_size
 from chalicelib.domain.image import (Image, PendingUpload, Status, transition, utcnow,
                                      wire_time_after)
 from chalicelib.domain.tasks import new_task_id
@@ -66,6 +67,7 @@ def start_upload(ctx: RequestContext, image_id: str, body: Any) -> UploadGrant:
     if not (image.disk_format and image.container_format):
         raise Conflict("Properties disk_format, container_format must be set prior to "
                        "saving data.")
+    check_image_size(request.size, settings.image_size_cap_bytes)  # the URLs sign this length
     plan = plan_upload(request, settings.single_upload_max_bytes, settings.multipart_part_size)
     upload_id = uuid.uuid4().hex
     key = keys.staging_key(image.id, upload_id)
@@ -121,6 +123,7 @@ def complete_upload(ctx: RequestContext, image_id: str, upload_id: str, body: An
     if wrong:
         raise Invalid(f"Parts {wrong[:10]} are missing or not the size that was declared "
                       f"({pending.size} bytes in {len(expected)} parts).")
+    check_image_size(sum(uploaded.values()), get_settings().image_size_cap_bytes)
     multipart.complete(pending.key, pending.multipart_id, parts)
     log.info("multipart upload completed", extra={"image_id": image.id, "upload_id": upload_id})
     return image
