@@ -14,7 +14,7 @@ from chalicelib.engine import ecs
 from chalicelib.engine.jobs import Job
 
 log = logging.getLogger(__name__)
-Launcher = Callable[[Job], None]
+Launcher = Callable[[Job], object]
 _launcher: Launcher | None = None
 
 
