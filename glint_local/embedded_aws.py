@@ -9,6 +9,8 @@ from typing import Any
 from moto.dynamodb.models import DynamoDBBackend
 from moto.server import ThreadedMotoServer
 
+from glint_local import moto_spill
+
 FAKE_ENV = {
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",
@@ -47,6 +49,7 @@ def start(host: str = "127.0.0.1", port: int = 0) -> tuple[ThreadedMotoServer, s
     """Start moto's server (with DynamoDB's per-item write atomicity); returns it and its
     endpoint URL."""
     _serialize_dynamodb_writes()
+    moto_spill.install()  # object bodies stay on disk (big images)
     server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
     server.start()
     bound_host, bound_port = server.get_host_and_port()

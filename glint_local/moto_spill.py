@@ -1,0 +1,169 @@
+"""Image bytes stay on disk in the embedded S3 (moto), whatever their size.
+
+moto keeps each object's body in a SpooledTemporaryFile (on disk above about 5 MiB), but
+three paths read whole bodies into memory: a GET (ranged or not) reads the entire object
+and then slices it; completing a multipart upload joins every part into one bytearray and
+copies it again; UploadPartCopy reads the whole source to copy one range. A 2 GiB import
+took the server to ~8.5 GiB resident. Here those paths hand around lazy views of the spooled
+files instead (`_Slice`, `_Joined`), copied or streamed 1 MiB at a time: resident memory
+stays near the requests in flight. Everything else of moto is left as it is."""
+from __future__ import annotations
+
+import tempfile
+import threading
+from collections.abc import Iterator
+from typing import IO, Any
+
+import flask
+from moto.s3 import models, responses
+
+_CHUNK = 1024 * 1024
+_lazy_reads = threading.local()  # set while a GET builds its response
+
+
+class _Slice:
+    """Bytes `start:stop` of an object's spooled body, read a chunk at a time."""
+
+    def __init__(self, key: models.FakeKey, start: int, stop: int) -> None:
+        self._key, self._start, self._stop = key, start, max(start, stop)
+
+    def __len__(self) -> int:
+        return self._stop - self._start
+
+    def __getitem__(self, span: slice) -> _Slice:
+        start, stop, step = span.indices(len(self))
+        if step != 1:
+            raise ValueError("only contiguous byte ranges")
+        return _Slice(self._key, self._start + start, self._start + stop)
+
+    def __iter__(self) -> Iterator[bytes]:
+        position = self._start
+        while position < self._stop:
+            with self._key.lock:  # the body's file position is shared by every reader
+                body = self._key._value_buffer
+                body.seek(position)
+                chunk = body.read(min(_CHUNK, self._stop - position))
+            if not chunk:
+                return
+            position += len(chunk)
+            yield chunk
+
+    def write_to(self, file: IO[bytes]) -> None:
+        for chunk in self:
+            file.write(chunk)
+
+
+class _Joined:
+    """The bodies of a multipart upload's parts, one after the other, never joined in
+    memory. moto disposes of the parts (closing their files) before it stores the joined
+    object, so the part files are taken over: each part keeps an empty file instead."""
+
+    def __init__(self, parts: list[models.FakeKey]) -> None:
+        self._bodies = []
+        self._size = 0
+        for part in parts:
+            with part.lock:
+                self._bodies.append(part._value_buffer)
+                part._value_buffer = tempfile.SpooledTemporaryFile(_CHUNK)
+            self._size += part.contentsize
+
+    def __len__(self) -> int:
+        return self._size
+
+    def write_to(self, file: IO[bytes]) -> None:
+        for body in self._bodies:
+            body.seek(0)
+            while chunk := body.read(_CHUNK):
+                file.write(chunk)
+            body.close()
+
+
+_LAZY = (_Slice, _Joined)
+
+
+def install() -> None:
+    """Patch moto's S3 (once per process) so that object bodies never sit in memory whole."""
+    if getattr(models.FakeKey, "spills", False):
+        return
+    _patch_value()
+    _patch_get()
+    _patch_complete()
+    _patch_part_copy()
+    models.FakeKey.spills = True
+
+
+def _patch_value() -> None:
+    value = models.FakeKey.value
+
+    def read(key: models.FakeKey) -> Any:
+        if getattr(_lazy_reads, "on", False):
+            return _Slice(key, 0, key.contentsize)
+        return value.fget(key)
+
+    def write(key: models.FakeKey, new_value: Any) -> None:
+        if not isinstance(new_value, _LAZY):
+            value.fset(key, new_value)
+            return
+        key._value_buffer.seek(0)
+        key._value_buffer.truncate()
+        new_value.write_to(key._value_buffer)
+        key.contentsize = len(new_value)
+
+    models.FakeKey.value = property(read, write)
+
+
+def _patch_get() -> None:
+    get_object = responses.S3Response.get_object
+
+    def lazy_get_object(self: responses.S3Response) -> Any:
+        # The body goes out as a lazy slice: Werkzeug streams it, and a Range header slices
+        # it (S3Response._handle_range_header) without reading the rest. Only in moto's
+        # server: in-process moto (mock_aws) hands the body to botocore, which wants bytes.
+        if not flask.has_request_context():
+            return get_object(self)
+        _lazy_reads.on = True
+        try:
+            return get_object(self)
+        finally:
+            _lazy_reads.on = False
+
+    responses.S3Response.get_object = lazy_get_object
+
+
+def _patch_complete() -> None:
+    complete = models.FakeMultipart.complete
+
+    def streamed_complete(self: models.FakeMultipart, body: Any) -> Any:
+        if self.metadata.get("x-amz-checksum-algorithm"):  # not Glint's: moto's own way
+            return complete(self, body)
+        md5s = bytearray()
+        parts: list[models.FakeKey] = []
+        for number, etag in body:
+            part = self.parts.get(number)
+            if part is None or part.etag.replace('"', "") != etag.replace('"', ""):
+                raise models.InvalidPart()
+            if parts and parts[-1].contentsize < models.S3_UPLOAD_PART_MIN_SIZE:
+                raise models.EntityTooSmall()
+            md5s.extend(bytes.fromhex(part.etag.replace('"', "")))
+            parts.append(part)
+        if not parts:
+            raise models.MalformedXML()
+        return _Joined(parts), f"{models.md5_hash(bytes(md5s)).hexdigest()}-{len(parts)}", None
+
+    models.FakeMultipart.complete = streamed_complete
+
+
+def _patch_part_copy() -> None:
+    def sliced_part_copy(self: models.S3Backend, dest_bucket_name: str, multipart_id: str,
+                         part_id: int, src_bucket_name: str, src_key_name: str,
+                         src_version_id: str | None, start_byte: int | None,
+                         end_byte: int | None) -> models.FakeKey:
+        multipart = self.get_bucket(dest_bucket_name).multiparts[multipart_id]
+        source = self.get_object(src_bucket_name, src_key_name, version_id=src_version_id)
+        if start_byte is None:
+            value = _Slice(source, 0, source.contentsize)
+        else:
+            value = _Slice(source, start_byte, end_byte + 1)
+        return multipart.set_part(part_id, value)
+
+    models.S3Backend.upload_part_copy = sliced_part_copy
