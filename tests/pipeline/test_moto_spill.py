@@ -75,5 +75,7 @@ def test_part_copies_read_only_their_range(server_aws):
     stored._value_buffer = counting
     s3.copy({"Bucket": bucket, "Key": "staging/a/src"}, bucket, "images/a/copy",
             Config=TransferConfig(multipart_threshold=5 * MIB, multipart_chunksize=5 * MIB))
-    assert counting.read_bytes == len(data)  # each byte once, range by range
+    # moto alone reads the whole source for every part (3 x 11 MiB); here each range is
+    # copied once at most, inside the kernel where it can be.
+    assert counting.read_bytes <= len(data)
     assert s3.get_object(Bucket=bucket, Key="images/a/copy")["Body"].read() == data
