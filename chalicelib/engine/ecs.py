@@ -28,7 +28,7 @@ def launch(job: Job, reason: str) -> None:
             launchType="FARGATE", startedBy=f"glint-{job.image_id}"[:36],
             networkConfiguration={"awsvpcConfiguration": {
                 "subnets": list(engine.subnets), "securityGroups": list(engine.security_groups),
-                "assignPublicIp": "DISABLED"}},
+                "assignPublicIp": "ENABLED" if engine.public_ip else "DISABLED"}},
             overrides={"containerOverrides": [{"name": engine.container,
                                                "command": job.command()}]})
     except ClientError as exc:

@@ -21,6 +21,8 @@ class EngineSettings:
     container: str
     subnets: tuple[str, ...]
     security_groups: tuple[str, ...]
+    # Tasks in public subnets reach AWS APIs over a public address (no NAT gateway to pay).
+    public_ip: bool
 
 
 def _names(raw: str) -> tuple[str, ...]:
@@ -38,4 +40,5 @@ def engine_settings() -> EngineSettings:
         container=env("GLINT_ENGINE_CONTAINER", "engine"),
         subnets=_names(env("GLINT_ENGINE_SUBNETS", "")),
         security_groups=_names(env("GLINT_ENGINE_SECURITY_GROUPS", "")),
+        public_ip=env("GLINT_ENGINE_PUBLIC_IP", "false").lower() == "true",
     )

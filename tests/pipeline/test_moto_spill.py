@@ -79,3 +79,19 @@ def test_part_copies_read_only_their_range(server_aws):
     # copied once at most, inside the kernel where it can be.
     assert counting.read_bytes <= len(data)
     assert s3.get_object(Bucket=bucket, Key="images/a/copy")["Body"].read() == data
+
+
+def test_a_completed_upload_reads_through_its_parts(server_aws):
+    """Completion adopts the part files (instant, like S3); reads and copies cross parts."""
+    s3, bucket = aws.s3(), get_settings().bucket
+    parts = [os.urandom(5 * MIB), os.urandom(6 * MIB), os.urandom(3 * MIB + 1)]
+    _multipart("staging/a/joined", parts)
+    data = b"".join(parts)
+    span = f"bytes={5 * MIB - 10}-{11 * MIB + 9}"  # across all three parts
+    got = s3.get_object(Bucket=bucket, Key="staging/a/joined", Range=span)["Body"].read()
+    assert got == data[5 * MIB - 10:11 * MIB + 10]
+    s3.copy({"Bucket": bucket, "Key": "staging/a/joined"}, bucket, "images/a/copy",
+            Config=TransferConfig(multipart_threshold=5 * MIB, multipart_chunksize=5 * MIB))
+    assert s3.get_object(Bucket=bucket, Key="images/a/copy")["Body"].read() == data
+    s3.delete_object(Bucket=bucket, Key="staging/a/joined")
+    assert s3.list_objects_v2(Bucket=bucket, Prefix="staging/a/joined").get("KeyCount") == 0
