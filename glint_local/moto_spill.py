@@ -9,6 +9,8 @@ files instead (`_Slice`, `_Joined`), copied or streamed 1 MiB at a time: residen
 stays near the requests in flight. Everything else of moto is left as it is."""
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import io
 import os
 import tempfile
@@ -20,6 +22,7 @@ import flask
 from moto.s3 import models, responses
 
 _CHUNK = 1024 * 1024
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # glibc's mallopt parameter numbers
 _lazy_reads = threading.local()  # set while a GET builds its response
 
 
@@ -166,11 +169,24 @@ def install() -> None:
     """Patch moto's S3 (once per process) so that object bodies never sit in memory whole."""
     if getattr(models.FakeKey, "spills", False):
         return
+    _return_big_buffers_to_the_os()
     _patch_value()
     _patch_get()
     _patch_complete()
     _patch_part_copy()
     models.FakeKey.spills = True
+
+
+def _return_big_buffers_to_the_os() -> None:
+    """Request bodies (64 MiB parts) are allocated and freed on a new thread per request; with
+    glibc's sliding mmap threshold the freed memory stays with the process, 64 MiB per part.
+    A fixed threshold of 1 MiB maps every large buffer on its own and unmaps it when freed."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        libc.mallopt(_M_MMAP_THRESHOLD, _CHUNK)
+        libc.mallopt(_M_TRIM_THRESHOLD, _CHUNK)
+    except (OSError, AttributeError):  # not glibc: nothing to tune
+        pass
 
 
 def _patch_value() -> None:

@@ -33,7 +33,7 @@ def engine_settings() -> EngineSettings:
     """The engine's settings from the environment (empty cluster: no task can be started)."""
     env = os.environ.get
     return EngineSettings(
-        threshold_bytes=int(env("GLINT_ENGINE_THRESHOLD_BYTES") or 100 * _GIB),
+        threshold_bytes=int(env("GLINT_ENGINE_THRESHOLD_BYTES") or 40 * _GIB),
         function_storage_bytes=int(env("GLINT_FUNCTION_STORAGE_BYTES") or 10 * _GIB),
         cluster=env("GLINT_ENGINE_CLUSTER", ""),
         task_definition=env("GLINT_ENGINE_TASK_DEFINITION", ""),

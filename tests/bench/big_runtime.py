@@ -49,11 +49,11 @@ def _tree(root: int) -> list[int]:
     while queue:
         pid = queue.pop()
         pids.append(pid)
-        try:
-            children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-        except OSError:
-            continue
-        queue.extend(int(child) for child in children)
+        for task in Path(f"/proc/{pid}/task").glob("*"):  # children of every thread
+            try:
+                queue.extend(int(child) for child in (task / "children").read_text().split())
+            except OSError:
+                continue
     return pids
 
 
