@@ -3,13 +3,19 @@ and infra/ (CDK) declares the same ones from it, so the two cannot drift apart."
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from chalicelib.blobs.keys import STAGING_PREFIX
 from chalicelib.config import Settings
 from chalicelib.db.models import ALL_MODELS
 
-# The worker's Lambda timeout; the queue's visibility timeout must exceed it.
+# The worker's Lambda timeout (Lambda's maximum).
 WORKER_TIMEOUT_SECONDS = 900
+# The dead-letter handler's Lambda timeout: it fails a few records per message.
+DEAD_LETTERS_TIMEOUT_SECONDS = 60
+# AWS: a queue's visibility timeout should be at least 6x its consumer's function timeout,
+# so that retries after throttling or a slow batch do not deliver a message twice at once.
+VISIBILITY_PER_TIMEOUT = 6
 # Hashing streams 1 MiB chunks; more memory buys Lambda CPU and network throughput.
 WORKER_MEMORY_MB = 1024
 # How often the reaper looks for stalled imports and abandoned uploads.
@@ -27,9 +33,18 @@ TABLE_MODELS = ALL_MODELS
 # until then) and staged objects no worker consumed expire; data under images/ never does.
 ABORT_INCOMPLETE_MULTIPART_DAYS = 3
 STAGING_EXPIRATION_DAYS = 7
-# Browsers PUT straight to S3 with presigned URLs and must read each part's ETag.
-UPLOAD_CORS_METHODS = ("PUT", "GET", "HEAD")
+# The upload page's browsers PUT parts straight to S3 with presigned URLs (no headers of
+# their own: the length is the body's) and must read each part's ETag. Nothing more.
+UPLOAD_CORS_METHODS = ("PUT",)
 UPLOAD_CORS_EXPOSED_HEADERS = ("ETag",)
+UPLOAD_CORS_MAX_AGE_SECONDS = 3600
+
+
+def upload_cors_rule(origins: list[str]) -> dict[str, Any]:
+    """The bucket's one CORS rule, in S3's API shape, for the given page origins."""
+    return {"AllowedMethods": list(UPLOAD_CORS_METHODS), "AllowedOrigins": origins,
+            "ExposeHeaders": list(UPLOAD_CORS_EXPOSED_HEADERS),
+            "MaxAgeSeconds": UPLOAD_CORS_MAX_AGE_SECONDS}
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +54,7 @@ class QueueSpec:
     name: str
     dlq_name: str
     visibility_timeout: int
+    dlq_visibility_timeout: int
     max_receive_count: int
     dlq_retention_seconds: int
 
@@ -48,7 +64,8 @@ def import_queue(settings: Settings, visibility_timeout: int | None = None) -> Q
     return QueueSpec(
         name=settings.import_queue,
         dlq_name=f"{settings.import_queue}-dlq",
-        visibility_timeout=visibility_timeout or WORKER_TIMEOUT_SECONDS + 60,
+        visibility_timeout=visibility_timeout or VISIBILITY_PER_TIMEOUT * WORKER_TIMEOUT_SECONDS,
+        dlq_visibility_timeout=VISIBILITY_PER_TIMEOUT * DEAD_LETTERS_TIMEOUT_SECONDS,
         max_receive_count=MAX_RECEIVE_COUNT,
         dlq_retention_seconds=DLQ_RETENTION_SECONDS,
     )

@@ -12,6 +12,7 @@ from typing import Any
 from chalicelib.blobs import keys, objects
 from chalicelib.config import get_settings
 from chalicelib.db import images as image_db
+from chalicelib.domain import signatures
 from chalicelib.domain.context import RequestContext
 from chalicelib.domain.errors import Conflict, ImageRejected, Invalid, QuotaExceeded
 from chalicelib.domain.image import (Image, ImportClaim, PendingUpload, Status, transition,
@@ -104,6 +105,7 @@ def import_image(ctx: RequestContext, image_id: str, body: Any) -> Image:
     if not (image.disk_format and image.container_format):
         raise Conflict("Properties disk_format, container_format must be set prior to "
                        "importing data.")
+    signatures.requested(image.properties)  # incomplete signature properties: 400 now
     if request.method == "web-download":
         return _web_download(ctx, image, request, body)
     if request.method == "copy-image" and request.stores is not None:
@@ -193,6 +195,7 @@ def _writable(ctx: RequestContext, image_id: str, data: bytes, declared_size: in
     if image.status is not Status.QUEUED:
         raise Conflict(f"Image status is '{image.status}'; data can be {verb} only while the "
                        "image is queued.")
+    signatures.requested(image.properties)  # incomplete signature properties: 400 now
     return image
 
 

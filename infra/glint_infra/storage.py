@@ -27,9 +27,8 @@ def image_bucket(scope: Construct, name: str, allowed_origins: list[str]) -> s3.
         cors=[s3.CorsRule(
             allowed_methods=[s3.HttpMethods(m) for m in topology.UPLOAD_CORS_METHODS],
             allowed_origins=allowed_origins,
-            allowed_headers=["*"],
             exposed_headers=list(topology.UPLOAD_CORS_EXPOSED_HEADERS),
-            max_age=3600,
+            max_age=topology.UPLOAD_CORS_MAX_AGE_SECONDS,
         )],
         lifecycle_rules=[
             s3.LifecycleRule(id="abort-incomplete-multipart", abort_incomplete_multipart_upload_after=
@@ -37,7 +36,9 @@ def image_bucket(scope: Construct, name: str, allowed_origins: list[str]) -> s3.
             s3.LifecycleRule(id="expire-abandoned-staging", prefix=STAGING_PREFIX,
                              expiration=cdk.Duration.days(topology.STAGING_EXPIRATION_DAYS)),
         ],
-        removal_policy=cdk.RemovalPolicy.RETAIN,
+        # Kept when the stack is deleted; removed (empty) if the stack's first create fails,
+        # so that a retry does not find its fixed name taken.
+        removal_policy=cdk.RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
     )
     accept(bucket.node.default_child, checkov={
         "CKV_AWS_18": "Server access logs would need a second bucket billed at rest; use "
