@@ -59,7 +59,7 @@ class _Endless(BaseHTTPRequestHandler):
         self.end_headers()
         block = bytes(64 * 1024)
         try:
-            for _ in range(16 * MIB // len(block)):
+            for _ in range(64 * MIB // len(block)):
                 self.wfile.write(block)
                 type(self).sent += len(block)
         except OSError:  # the reader hung up at the cap
@@ -93,5 +93,6 @@ def test_web_download_stops_at_the_cap_and_fails_with_the_reason(server_client, 
     assert image.status == "queued"
     assert image.import_error.endswith(
         f"failed: The import source is larger than the limit of {2 * MIB} bytes.")
-    assert _Endless.sent < 8 * MIB  # it stopped reading near the cap, not at the end
+    # It hung up near the cap (socket buffers take a few MiB more), far before the end.
+    assert _Endless.sent < 32 * MIB
     assert keys(f"staging/{image_id}/") == []
