@@ -23,8 +23,9 @@ def test_the_engine_task_has_cpu_memory_and_disk_for_big_images(template: Templa
         "Cpu": "4096", "Memory": "8192", "EphemeralStorage": {"SizeInGiB": 200},
         "ContainerDefinitions": [Match.object_like({
             "Name": "engine",
-            "Environment": Match.array_with([{"Name": "GLINT_BUCKET",
-                                              "Value": "glint-ci-images"}]),
+            # The same resource names as the functions get (the stage's bucket here).
+            "Environment": Match.array_with([{"Name": "GLINT_BUCKET", "Value":
+                                              Match.string_like_regexp(r"^glint-.+-images$")}]),
         })],
     })
 
