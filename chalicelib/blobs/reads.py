@@ -16,12 +16,9 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from chalicelib import aws
+from chalicelib.blobs.objects import Changed
 from chalicelib.config import get_settings
 from chalicelib.domain.errors import NotFound
-
-
-class ObjectChanged(Exception):
-    """The object was replaced (or deleted) while it was being read."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +41,7 @@ def plan(key: str, if_match: str | None = None, client: Any = None,
 
     Raises:
         NotFound: there is no object at `key`.
-        ObjectChanged: the object's ETag is not `if_match`.
+        Changed: the object's ETag is not `if_match`.
     """
     args = {"Bucket": bucket or get_settings().bucket, "Key": key}
     if if_match:
@@ -61,7 +58,7 @@ def iter_object(key: str, if_match: str | None = None, client: Any = None,
 
     Raises:
         NotFound: there is no object at `key`.
-        ObjectChanged: the object is not (or no longer) the version `if_match` names.
+        Changed: the object is not (or no longer) the version `if_match` names.
     """
     s3 = client or aws.s3()
     read = plan(key, if_match, s3, bucket, part_size)
@@ -101,7 +98,7 @@ def _get_range(s3: Any, key: str, args: dict[str, Any], span: tuple[int, int]) -
     with response["Body"] as body:
         data = body.read()
     if len(data) != end - start + 1:
-        raise ObjectChanged(f"{key}: range {start}-{end} returned {len(data)} bytes")
+        raise Changed(f"{key}: range {start}-{end} returned {len(data)} bytes")
     return data
 
 
@@ -113,6 +110,6 @@ def _call(operation: Any, key: str, **args: Any) -> Any:
         if code in {"NoSuchKey", "404", "NotFound"}:
             raise NotFound(f"No object at {key}") from exc
         if code in {"PreconditionFailed", "412"}:
-            raise ObjectChanged(f"{key} changed while it was read (ETag no longer "
+            raise Changed(f"{key} changed while it was read (ETag no longer "
                                 f"{args.get('IfMatch')})") from exc
         raise

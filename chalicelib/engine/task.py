@@ -16,7 +16,7 @@ from chalicelib import logs
 from chalicelib.config import get_settings
 from chalicelib.db import images as image_db
 from chalicelib.domain.errors import NotFound, StaleWrite
-from chalicelib.domain.image import Image, ImportClaim, Status
+from chalicelib.domain.image import Image, Status, new_claim
 from chalicelib.engine.jobs import Job
 from chalicelib.pipeline import run
 
@@ -44,7 +44,7 @@ def _take_over(job: Job, clock: run.Clock) -> Image | None:
         return None
     if image.status is not Status.IMPORTING or image.upload is None or image.upload.key != job.key:
         return None
-    lease = ImportClaim(job.key, clock() + get_settings().import_lease_seconds)
+    lease = new_claim(job.key, clock() + get_settings().import_lease_seconds)
     try:  # the container may have taken a while to start: renew before any work
         return image_db.save(replace(image, claim=lease))
     except StaleWrite:

@@ -8,7 +8,7 @@ import threading
 import pytest
 
 from chalicelib import aws
-from chalicelib.blobs import reads
+from chalicelib.blobs import objects, reads
 from chalicelib.config import get_settings
 from chalicelib.domain.errors import NotFound
 
@@ -62,7 +62,7 @@ def test_at_most_concurrency_ranges_are_in_flight(server_aws):
 def test_a_pinned_etag_that_no_longer_matches_is_refused(server_aws):
     etag = _put("staging/a/b", b"first version" * 1000)
     _put("staging/a/b", b"second version" * 1000)
-    with pytest.raises(reads.ObjectChanged):
+    with pytest.raises(objects.Changed):
         list(reads.iter_object("staging/a/b", if_match=etag))
 
 
@@ -71,7 +71,7 @@ def test_an_object_replaced_mid_read_stops_the_read(server_aws):
     chunks = reads.iter_object("staging/a/b", part_size=16 * KIB, concurrency=1)
     next(chunks)
     _put("staging/a/b", os.urandom(256 * KIB))
-    with pytest.raises(reads.ObjectChanged):
+    with pytest.raises(objects.Changed):
         list(chunks)
 
 
