@@ -11,7 +11,6 @@ from chalicelib.domain import policy_rules, property_protections
 from chalicelib.domain.policy_rules import Policy
 from chalicelib.domain.property_protections import PropertyProtections
 from chalicelib.domain.uploads import MIB
-from chalicelib.engine.settings import EngineSettings, engine_settings
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +127,39 @@ def _names(name: str, default: str) -> tuple[str, ...]:
     return tuple(n.strip() for n in (default if raw is None else raw).split(",") if n.strip())
 
 
+@dataclass(frozen=True, slots=True)
+class EngineSettings:
+    """When an import leaves the worker function, and where the container task runs."""
+
+    # Above this many bytes an import does not fit one worker invocation's 900 s.
+    threshold_bytes: int
+    # The worker function's temporary storage: a conversion needs the original and its
+    # output on disk at once, so larger ones go to the task (which has far more).
+    function_storage_bytes: int
+    cluster: str
+    task_definition: str
+    container: str
+    subnets: tuple[str, ...]
+    security_groups: tuple[str, ...]
+    # Tasks in public subnets reach AWS APIs over a public address (no NAT gateway to pay).
+    public_ip: bool
+
+
+def _engine_settings() -> EngineSettings:
+    """The engine's settings from the environment (empty cluster: no task can be started)."""
+    env = os.environ.get
+    return EngineSettings(
+        threshold_bytes=int(env("GLINT_ENGINE_THRESHOLD_BYTES") or 40 * 1024 ** 3),
+        function_storage_bytes=int(env("GLINT_FUNCTION_STORAGE_BYTES") or 10 * 1024 ** 3),
+        cluster=env("GLINT_ENGINE_CLUSTER", ""),
+        task_definition=env("GLINT_ENGINE_TASK_DEFINITION", ""),
+        container=env("GLINT_ENGINE_CONTAINER", "engine"),
+        subnets=_names("GLINT_ENGINE_SUBNETS", ""),
+        security_groups=_names("GLINT_ENGINE_SECURITY_GROUPS", ""),
+        public_ip=env("GLINT_ENGINE_PUBLIC_IP", "false").lower() == "true",
+    )
+
+
 def _auth_settings() -> AuthSettings:
     env = os.environ.get
     return AuthSettings(
@@ -239,7 +271,7 @@ def get_settings() -> Settings:
         # Ranged parallel reads of staged objects (chalicelib/blobs/reads.py).
         read_part_bytes=_int("GLINT_READ_PART_BYTES", 8 * MIB),
         read_concurrency=_int("GLINT_READ_CONCURRENCY", 4),
-        engine=engine_settings(),
+        engine=_engine_settings(),
         stores=parse_stores(os.environ.get("GLINT_STORES"), bucket),
         # Glance's policy defaults, each overridable from a policy.json-style file.
         policy=policy_rules.load(os.environ.get("GLINT_POLICY_FILE", "")),

@@ -16,8 +16,8 @@ _PROJECT = Path(__file__).resolve().parents[1]
 
 
 def launch(job: Job) -> subprocess.Popen[bytes]:
-    """Start `python -m chalicelib.engine.task` for `job`; a thread reaps it when it ends."""
-    process = subprocess.Popen([sys.executable, "-m", "chalicelib.engine.task", *job.command()],
+    """Start `python -m chalicelib.pipeline.engine_task` for `job`; a thread reaps it."""
+    process = subprocess.Popen([sys.executable, "-m", "chalicelib.pipeline.engine_task", *job.command()],
                                cwd=_PROJECT, env=dict(os.environ), stdin=subprocess.DEVNULL)
     log.info("engine job started", extra={"image_id": job.image_id, "pid": process.pid})
     threading.Thread(target=process.wait, name=f"engine-{job.image_id}", daemon=True).start()

@@ -19,5 +19,5 @@ class Job:
     key: str
 
     def command(self) -> list[str]:
-        """The arguments of the engine's entry point (`python -m chalicelib.engine.task`)."""
+        """The arguments of the engine's entry point (chalicelib/pipeline/engine_task.py)."""
         return ["--image-id", self.image_id, "--key", self.key]

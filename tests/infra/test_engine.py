@@ -55,7 +55,7 @@ def test_the_image_definition_ships_qemu_img_and_the_entry_point() -> None:
     dockerfile = (ROOT / "engine" / "Dockerfile").read_text()
     assert "FROM python:3.11-slim-bookworm" in dockerfile  # Debian 12, as qemu-utils here
     assert "apt-get install -y --no-install-recommends qemu-utils" in dockerfile
-    assert 'ENTRYPOINT ["python", "-m", "chalicelib.engine.task"]' in dockerfile
+    assert 'ENTRYPOINT ["python", "-m", "chalicelib.pipeline.engine_task"]' in dockerfile
 
 
 def test_the_engine_task_role_does_what_the_worker_does_but_read_queues(

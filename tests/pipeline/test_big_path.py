@@ -18,10 +18,10 @@ import pytest
 from chalicelib import aws
 from chalicelib.config import get_settings
 from chalicelib.db import images as image_db
-from chalicelib.engine import handover, task
+from chalicelib.engine import handover
 from chalicelib.domain.image import Image
 from chalicelib.engine.jobs import Job
-from chalicelib.pipeline import convert, run
+from chalicelib.pipeline import convert, engine_task, run
 from glint_local import engine_process
 from tests.processes import stop
 from tests.support import create_image, deliver, drain, keys, override_settings, upload_single
@@ -155,6 +155,6 @@ def test_an_engine_job_that_is_no_longer_current_does_nothing(server_client, ser
     image_id = create_image(server_client)["id"]
     upload_single(server_client, image_id, os.urandom(KIB))  # uploading, not yet claimed
     before = image_db.get(image_id)
-    assert task.run_job(Job(image_id, before.upload.key)) == run.Outcome.IGNORED
-    assert task.run_job(Job(image_id, "staging/elsewhere")) == run.Outcome.IGNORED
+    assert engine_task.run_job(Job(image_id, before.upload.key)) == run.Outcome.IGNORED
+    assert engine_task.run_job(Job(image_id, "staging/elsewhere")) == run.Outcome.IGNORED
     assert image_db.get(image_id) == before

@@ -1,4 +1,5 @@
-"""The engine's entry point: `python -m chalicelib.engine.task --image-id ID --key KEY`.
+"""The big-image engine's entry point:
+`python -m chalicelib.pipeline.engine_task --image-id ID --key KEY`.
 
 The container task (ECS Fargate, deployed) and the local runtime (a child process) both run
 this. It takes over the claim the worker handed it, renews it, and runs the same import as
@@ -62,7 +63,7 @@ def _fail(job: Job, reason: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Run one job; the exit status is 0 unless the job could not even be read."""
-    parser = argparse.ArgumentParser(prog="python -m chalicelib.engine.task")
+    parser = argparse.ArgumentParser(prog="python -m chalicelib.pipeline.engine_task")
     parser.add_argument("--image-id", required=True)
     parser.add_argument("--key", required=True)
     args = parser.parse_args(argv)
