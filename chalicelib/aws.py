@@ -64,8 +64,14 @@ def secretsmanager() -> Any:
     return _client("secretsmanager")
 
 
+@functools.cache
+def ecs() -> Any:
+    """ECS client (starts the big-image engine's tasks)."""
+    return _client("ecs")
+
+
 def reset() -> None:
     """Forget cached clients and settings (tests switch endpoints between runs)."""
-    for getter in (_session, s3, sqs, events, secretsmanager):
+    for getter in (_session, s3, sqs, events, secretsmanager, ecs):
         getter.cache_clear()
     get_settings.cache_clear()

@@ -98,6 +98,10 @@ class Settings:
     convert_timeout_seconds: int
     convert_max_output_bytes: int
     work_dir: str
+    image_size_cap_bytes: int
+    read_part_bytes: int
+    read_concurrency: int
+    engine: EngineSettings
     # Where image data may be kept (docs/stores.md); exactly one is the default.
     stores: tuple[Store, ...]
     # Loaded with the settings, so a bad file stops the function from starting (docs/policy.md).
@@ -121,6 +125,39 @@ def _int(name: str, default: int) -> int:
 def _names(name: str, default: str) -> tuple[str, ...]:
     raw = os.environ.get(name)
     return tuple(n.strip() for n in (default if raw is None else raw).split(",") if n.strip())
+
+
+@dataclass(frozen=True, slots=True)
+class EngineSettings:
+    """When an import leaves the worker function, and where the container task runs."""
+
+    # Above this many bytes an import does not fit one worker invocation's 900 s.
+    threshold_bytes: int
+    # The worker function's temporary storage: a conversion needs the original and its
+    # output on disk at once, so larger ones go to the task (which has far more).
+    function_storage_bytes: int
+    cluster: str
+    task_definition: str
+    container: str
+    subnets: tuple[str, ...]
+    security_groups: tuple[str, ...]
+    # Tasks in public subnets reach AWS APIs over a public address (no NAT gateway to pay).
+    public_ip: bool
+
+
+def _engine_settings() -> EngineSettings:
+    """The engine's settings from the environment (empty cluster: no task can be started)."""
+    env = os.environ.get
+    return EngineSettings(
+        threshold_bytes=int(env("GLINT_ENGINE_THRESHOLD_BYTES") or 40 * 1024 ** 3),
+        function_storage_bytes=int(env("GLINT_FUNCTION_STORAGE_BYTES") or 10 * 1024 ** 3),
+        cluster=env("GLINT_ENGINE_CLUSTER", ""),
+        task_definition=env("GLINT_ENGINE_TASK_DEFINITION", ""),
+        container=env("GLINT_ENGINE_CONTAINER", "engine"),
+        subnets=_names("GLINT_ENGINE_SUBNETS", ""),
+        security_groups=_names("GLINT_ENGINE_SECURITY_GROUPS", ""),
+        public_ip=env("GLINT_ENGINE_PUBLIC_IP", "false").lower() == "true",
+    )
 
 
 def _auth_settings() -> AuthSettings:
@@ -229,6 +266,12 @@ def get_settings() -> Settings:
         convert_timeout_seconds=_int("GLINT_CONVERT_TIMEOUT_SECONDS", 600),
         convert_max_output_bytes=_int("GLINT_CONVERT_MAX_OUTPUT_BYTES", 8 * 1024 ** 3),
         work_dir=os.environ.get("GLINT_WORK_DIR") or tempfile.gettempdir(),
+        # Glance's image_size_cap (1 TiB): no image may be larger (docs/big-images.md).
+        image_size_cap_bytes=_int("GLINT_IMAGE_SIZE_CAP", 1024 ** 4),
+        # Ranged parallel reads of staged objects (chalicelib/blobs/reads.py).
+        read_part_bytes=_int("GLINT_READ_PART_BYTES", 8 * MIB),
+        read_concurrency=_int("GLINT_READ_CONCURRENCY", 4),
+        engine=_engine_settings(),
         stores=parse_stores(os.environ.get("GLINT_STORES"), bucket),
         # Glance's policy defaults, each overridable from a policy.json-style file.
         policy=policy_rules.load(os.environ.get("GLINT_POLICY_FILE", "")),

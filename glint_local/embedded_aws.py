@@ -9,7 +9,7 @@ from typing import Any
 from moto.dynamodb.models import DynamoDBBackend
 from moto.server import ThreadedMotoServer
 
-from glint_local import fast_dynamodb, indexed_dynamodb, inprocess_dynamodb
+from glint_local import fast_dynamodb, indexed_dynamodb, inprocess_dynamodb, moto_spill
 from glint_local.ports import PortUnavailable, require_free
 
 FAKE_ENV = {
@@ -70,6 +70,7 @@ def start(host: str = "127.0.0.1", port: int = 0) -> tuple[ThreadedMotoServer, s
     _serialize_dynamodb_writes()
     fast_dynamodb.install()
     indexed_dynamodb.install()
+    moto_spill.install()  # object bodies stay on disk (big images)
     require_free(host, port, "Embedded AWS", "--aws-port")
     server = _Server(ip_address=host, port=port, verbose=False)
     server.start()

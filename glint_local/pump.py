@@ -18,6 +18,9 @@ from chalice.app import Rate, ScheduledEventConfig, SQSEventConfig
 
 from glint_local.envelope import Invoker
 
+from chalicelib.engine import handover
+from glint_local import engine_process
+
 log = logging.getLogger(__name__)
 _RATE = re.compile(r"^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$")
 _UNIT_SECONDS = {"minute": 60, "hour": 3600, "day": 86400}
@@ -70,7 +73,9 @@ class EventPump:
         self._threads: list[threading.Thread] = []
 
     def start(self) -> None:
-        """Start one thread per SQS consumer and per rate schedule."""
+        """Start one thread per SQS consumer and per rate schedule; big-image engine jobs run
+        as child processes (ECS tasks in AWS)."""
+        handover.use_launcher(engine_process.launch)
         for source in self._app.event_sources:
             if isinstance(source, SQSEventConfig) and source.queue in self._queue_urls:
                 self._spawn(self._consume, source)

@@ -29,6 +29,11 @@ _QEMU_IMG = "qemu-img"
 _DEFAULT_MAX_MEMORY = GIB
 
 
+class ConverterUnavailable(ImageRejected):
+    """qemu-img cannot be run here (not installed, not executable): an environment fault
+    that no retry would mend, so the import fails once with this reason."""
+
+
 @dataclass(frozen=True, slots=True)
 class Limits:
     """Bounds on one qemu-img run."""
@@ -60,6 +65,7 @@ def convert(source: Path, source_format: str, target_format: str, output: Path,
     Raises:
         ImageRejected: the source is not that format alone or is unsafe; or qemu-img failed,
             or hit a time, CPU, memory or output-size limit.
+        ConverterUnavailable: qemu-img is missing or cannot be executed.
     """
     # qemu opens whatever a VMDK descriptor names as extents, whatever we tell it about
     # backing files: never hand it a file that has not passed inspection as this format.
@@ -74,6 +80,9 @@ def convert(source: Path, source_format: str, target_format: str, output: Path,
         output.unlink(missing_ok=True)
         raise ImageRejected(f"Conversion to {target_format} took longer than "
                             f"{limits.timeout_seconds} s and was stopped.") from exc
+    except OSError as exc:  # the exec itself failed: no such binary, not executable
+        raise ConverterUnavailable(f"Conversion to {target_format} is not possible here: "
+                                   f"{_QEMU_IMG} could not be run ({exc.strerror or exc}).") from exc
     if done.returncode != 0:
         output.unlink(missing_ok=True)
         log.warning("qemu-img convert failed", extra={"returncode": done.returncode,

@@ -61,7 +61,14 @@ class StreamInspector:
         self._broken: dict[str, str] = {}  # recognised, then its parser broke -> why
 
     def eat(self, chunk: bytes) -> None:
-        """Show the next chunk of the stream to every inspector still in the running."""
+        """Show the next chunk of the stream to every inspector still in the running.
+
+        A region an inspector learns of only while parsing one chunk is read from the next
+        chunks: larger reads (ranged GETs of several MiB) are shown in 1 MiB pieces."""
+        for start in range(0, len(chunk), _FILE_CHUNK):
+            self._eat(chunk[start:start + _FILE_CHUNK] if len(chunk) > _FILE_CHUNK else chunk)
+
+    def _eat(self, chunk: bytes) -> None:
         for name, inspector in list(self._live.items()):
             try:
                 inspector.eat_chunk(chunk)

@@ -12,12 +12,13 @@ from datetime import datetime, timezone
 from enum import StrEnum
 
 from chalicelib import events, logs, metrics, tracing
-from chalicelib.blobs import keys, multipart, objects
+from chalicelib.blobs import keys, multipart, objects, reads
 from chalicelib.config import get_settings
 from chalicelib.db import images as image_db
 from chalicelib.db import imports as import_db
 from chalicelib.db.along import Along
 from chalicelib.domain import usage
+from chalicelib.engine import handover
 from chalicelib.domain.errors import ImageRejected, NotFound, StaleWrite
 from chalicelib.domain.image import (Image, Location, PendingUpload, Status, new_claim,
                                      transition, utcnow)
@@ -36,6 +37,7 @@ class Outcome(StrEnum):
 
     ACTIVATED = "activated"
     STAGED = "staged"  # web-download fetched; S3's event brings the verification
+    HANDED_OVER = "handed over"  # too big for one invocation: the engine's task imports it
     REJECTED = "rejected"
     IGNORED = "ignored"
 
@@ -52,7 +54,20 @@ def import_staged_object(obj: ObjectCreated, clock: Clock = time.time) -> Outcom
         log.warning("event for a key outside staging ignored", extra={"key": obj.key})
         return Outcome.IGNORED
     image = _claim(ids[0], obj.key, clock)
-    return Outcome.IGNORED if image is None else import_claimed(image, clock)
+    if image is None:
+        return Outcome.IGNORED
+    if reason := handover.big_path_reason(image):
+        return _hand_over(image, reason)
+    return import_claimed(image, clock)
+
+
+def _hand_over(image: Image, reason: str) -> Outcome:
+    try:
+        handover.hand_over(image, reason)
+    except ImageRejected as exc:  # the engine cannot run: fail once, never retry
+        fail_import(image, exc.message)
+        return Outcome.REJECTED
+    return Outcome.HANDED_OVER
 
 
 def import_claimed(image: Image, clock: Clock = time.time) -> Outcome:
@@ -91,7 +106,7 @@ def _verify_and_activate(lease: _Lease, pending: PendingUpload) -> Outcome:
         with (tracing.subsegment("hash", image_id=image.id, project=image.owner,
                                  bytes=pending.size, format=image.disk_format),
               metrics.throughput("Verify", pending.size)):
-            digests = digest(objects.iter_chunks(pending.key, if_match=etag),
+            digests = digest(reads.iter_object(pending.key, if_match=etag),
                              with_sha256=bool(pending.sha256),
                              on_progress=lease.renew_if_due,
                              observers=(inspector.eat, *spool.observers, progress.observe,

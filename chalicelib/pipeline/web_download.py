@@ -36,7 +36,8 @@ def policy_from_settings(settings: WebDownloadSettings | None = None) -> FetchPo
         allowed_hosts=frozenset(h.lower().rstrip(".") for h in s.allowed_hosts),
         denied_hosts=frozenset(h.lower().rstrip(".") for h in s.denied_hosts),
         trusted_networks=tuple(ipaddress.ip_network(n) for n in s.trusted_networks),
-        max_bytes=s.max_bytes,
+        # The image size cap bounds every image, web-downloaded ones included.
+        max_bytes=min(s.max_bytes, get_settings().image_size_cap_bytes),
         timeout_seconds=s.timeout_seconds,
     )
 

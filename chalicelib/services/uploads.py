@@ -16,6 +16,7 @@ from chalicelib.domain import usage
 from chalicelib.domain import signatures
 from chalicelib.domain.context import RequestContext
 from chalicelib.domain.errors import Conflict, Invalid, NotFound
+from chalicelib.domain.size_cap import check_image_size
 from chalicelib.domain.image import (Image, PendingUpload, Status, transition, utcnow,
                                      wire_time_after)
 from chalicelib.domain.tasks import new_task_id
@@ -70,6 +71,7 @@ def start_upload(ctx: RequestContext, image_id: str, body: Any) -> UploadGrant:
         raise Conflict("Properties disk_format, container_format must be set prior to "
                        "saving data.")
     signatures.requested(image.properties)  # incomplete signature properties: 400 now
+    check_image_size(request.size, settings.image_size_cap_bytes)  # the URLs sign this length
     plan = plan_upload(request, settings.single_upload_max_bytes, settings.multipart_part_size)
     upload_id = uuid.uuid4().hex
     key = keys.staging_key(image.id, upload_id)
@@ -147,6 +149,7 @@ def complete_upload(ctx: RequestContext, image_id: str, upload_id: str, body: An
     if wrong:
         raise Invalid(f"Parts {wrong[:10]} are missing or not the size that was declared "
                       f"({pending.size} bytes in {len(expected)} parts).")
+    check_image_size(sum(uploaded.values()), get_settings().image_size_cap_bytes)
     if sha256 and not pending.sha256:  # recorded before S3 can report the object
         image = image_db.save(replace(image, upload=replace(pending, sha256=sha256)))
     multipart.complete(pending.key, pending.multipart_id, parts)

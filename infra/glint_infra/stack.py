@@ -6,8 +6,8 @@ from pathlib import Path
 import aws_cdk as cdk
 from constructs import Construct
 
-from glint_infra import (events, functions, gateway, monitoring, permissions, queues, storage,
-                         tables)
+from glint_infra import (engine, events, functions, gateway, monitoring, permissions, queues,
+                         storage, tables)
 from glint_infra.stage import Deployment
 
 
@@ -32,11 +32,13 @@ class GlintStack(cdk.Stack):
         app = functions.chalice_app(self, deployment, source_dir, roles, {
             functions.WORKER_FUNCTION: import_queue, functions.DEAD_LETTERS_FUNCTION: dlq,
         }, with_dependencies, worker_concurrency)
-        permissions.grant(roles, permissions.Resources(
+        resources = permissions.Resources(
             bucket=bucket, tables=table_by_field, bus=bus, import_queue=import_queue, dlq=dlq,
             secrets=deployment.secrets(),
             certificate_prefix=settings.certificate_secret_prefix,
-            store_buckets=tuple(store.bucket for store in settings.stores if not store.default)))
+            store_buckets=tuple(store.bucket for store in settings.stores if not store.default))
+        permissions.grant(roles, resources)
+        engine.big_image_engine(self, deployment, source_dir, app, roles, resources)
         functions.after_policies(app, roles)
         gateway.gateway_responses(self, app, deployment)
         monitoring.monitor(self, app, deployment.stack_name, dlq)

@@ -16,7 +16,7 @@ from chalicelib.db import tasks as task_db
 from chalicelib.domain.uploads import MIB
 from chalicelib.pipeline import task_progress
 from chalicelib.pipeline.recovery import reap
-from tests.support import call, create_image, deliver, drain
+from tests.support import call, create_image, deliver, drain, override_settings
 
 LATER = time.time() + get_settings().reap_after_seconds + 3600
 
@@ -67,6 +67,7 @@ def test_presigned_upload_task_runs_pending_processing_success(server_client, se
                                                                task_events, notes,
                                                                monkeypatch):
     monkeypatch.setattr(task_progress, "PROGRESS_BYTES", MIB)  # a note per 1 MiB chunk
+    override_settings(monkeypatch, GLINT_READ_PART_BYTES=str(MIB))  # read in 1 MiB ranges
     data = os.urandom(3 * MIB + 17)
     image_id, grant = _grant(server_client, len(data))
     assert _task_of(server_client, image_id)["status"] == "pending"

@@ -22,6 +22,8 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"stores", "events", "identity", "topology", "certificates"}),
     # What both the services and the pipeline run (deletes, quota holds): below both.
     frozenset({"lifecycle"}),
+    # The big-image engine's hand-over (the pipeline calls it; its entry point is pipeline).
+    frozenset({"engine"}),
     frozenset({"pipeline"}),
     frozenset({"services"}),
     frozenset({"api"}),
