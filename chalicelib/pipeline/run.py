@@ -16,7 +16,7 @@ from chalicelib.db import images as image_db
 from chalicelib.domain.errors import ImageRejected, NotFound, StaleWrite
 from chalicelib.domain.image import (ImportClaim, Image, Location, PendingUpload, Status,
                                      transition, utcnow)
-from chalicelib.pipeline import task_progress, variants
+from chalicelib.pipeline import block_manifest, task_progress, variants
 from chalicelib.pipeline.events import ObjectCreated
 from chalicelib.pipeline.hashing import OS_HASH_ALGO, Digests, digest
 from chalicelib.pipeline.inspect import StreamInspector
@@ -76,6 +76,7 @@ def _verify_and_activate(lease: _Lease, pending: PendingUpload) -> Outcome:
     inspector = StreamInspector(image.disk_format or "", settings.max_virtual_size_bytes)
     signed = verifier_for(image, datetime.now(timezone.utc))  # refuses a bad certificate early
     progress = task_progress.begin(image, lease.clock)
+    blocks = block_manifest.digester_for(pending.size)
     with variants.spool(bool(settings.convert_to)) as spool:
         with (tracing.subsegment("hash", image_id=image.id, project=image.owner,
                                  bytes=pending.size, format=image.disk_format),
@@ -83,7 +84,7 @@ def _verify_and_activate(lease: _Lease, pending: PendingUpload) -> Outcome:
             digests = digest(objects.iter_chunks(pending.key), with_sha256=bool(pending.sha256),
                              on_progress=lease.renew_if_due,
                              observers=(inspector.eat, *spool.observers, progress.observe,
-                                        *((signed.observe,) if signed else ())))
+                                        blocks.observe, *((signed.observe,) if signed else ())))
         _check(digests, pending)
         if signed:
             signed.verify()
@@ -96,11 +97,12 @@ def _verify_and_activate(lease: _Lease, pending: PendingUpload) -> Outcome:
     with tracing.subsegment("copy", image_id=image.id, bytes=digests.size):
         objects.copy(pending.key, location.key)
     image = lease.image
+    properties = block_manifest.store(image, blocks, digests.sha512)
     active = replace(transition(image, Status.ACTIVE, utcnow()), checksum=digests.md5,
                      os_hash_algo=OS_HASH_ALGO, os_hash_value=digests.sha512,
                      size=digests.size, virtual_size=inspection.virtual_size,
                      locations=(location, *converted), upload=None, claim=None,
-                     import_error=None)
+                     import_error=None, properties=properties)
     with tracing.subsegment("activate", image_id=image.id):
         try:
             active = image_db.save(active)

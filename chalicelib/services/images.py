@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from chalicelib import events, stores
-from chalicelib.blobs import keys, objects
+from chalicelib.blobs import keys, manifests, objects
 from chalicelib.config import get_settings
 from chalicelib.db import images as image_db
 from chalicelib.db import members as member_db
@@ -176,5 +176,6 @@ def purge_image(image: Image, event: str) -> None:
     for location in image.locations:
         stores.delete(location)  # in whichever store (bucket) holds that copy
     objects.delete_prefix(keys.staging_prefix(image.id))
+    manifests.delete(image.id)
     member_db.remove_all(image.id)
     events.publish_image(event, deleted)

@@ -11,7 +11,7 @@ from chalicelib.blobs import keys, multipart, objects, presign
 from chalicelib.blobs.presign import PresignedRequest
 from chalicelib.config import get_settings
 from chalicelib.db import images as image_db
-from chalicelib.domain import signatures
+from chalicelib.domain import blocks, signatures
 from chalicelib.domain.context import RequestContext
 from chalicelib.domain.errors import Conflict, Invalid, NotFound
 from chalicelib.domain.image import (Image, PendingUpload, Status, transition, utcnow,
@@ -19,6 +19,7 @@ from chalicelib.domain.image import (Image, PendingUpload, Status, transition, u
 from chalicelib.domain.tasks import new_task_id
 from chalicelib.domain.uploads import (UploadPlan, parse_sha256, parse_upload_request,
                                        plan_upload, split_into_parts)
+from chalicelib.services import incremental
 from chalicelib.services import quotas as quota_service
 from chalicelib.services import tasks
 from chalicelib.services.images import get_image_for
@@ -68,6 +69,7 @@ def start_upload(ctx: RequestContext, image_id: str, body: Any) -> UploadGrant:
         raise Conflict("Properties disk_format, container_format must be set prior to "
                        "saving data.")
     signatures.requested(image.properties)  # incomplete signature properties: 400 now
+    request = incremental.aligned_with_parent(ctx, request, image)
     plan = plan_upload(request, settings.single_upload_max_bytes, settings.multipart_part_size)
     upload_id = uuid.uuid4().hex
     key = keys.staging_key(image.id, upload_id)
@@ -80,8 +82,9 @@ def start_upload(ctx: RequestContext, image_id: str, body: Any) -> UploadGrant:
                                 expires_at=wire_time_after(settings.presign_expires_seconds),
                                 task_id=new_task_id(), reserved_bytes=request.size)
         try:
-            saved = image_db.save(replace(uploading, upload=pending, import_error=None,
-                                          updated_at=now))
+            saved = image_db.save(replace(
+                uploading, upload=pending, import_error=None, updated_at=now,
+                properties=blocks.lineage(uploading.properties, request.parent)))
         except Exception:  # not recorded, so nobody else will ever clean it up: do it, re-raise
             _discard(pending)
             raise
@@ -96,7 +99,7 @@ def start_upload(ctx: RequestContext, image_id: str, body: Any) -> UploadGrant:
 def describe_upload(ctx: RequestContext, image_id: str, upload_id: str,
                     first_part: int = 1) -> UploadGrant:
     """Fresh URLs for the pending upload (from `first_part`) and the parts already in S3."""
-    image, pending = _pending(ctx, image_id, upload_id)
+    image, pending = pending_upload(ctx, image_id, upload_id)
     plan = _plan_of(pending)
     if plan.multipart and not 1 <= first_part <= len(plan.part_sizes):
         raise Invalid(f"first_part must be from 1 to {len(plan.part_sizes)}.")
@@ -113,7 +116,7 @@ def complete_upload(ctx: RequestContext, image_id: str, upload_id: str, body: An
             the sha256 is malformed or differs from the one declared with the grant.
         Conflict: the upload is a single PUT, not multipart.
     """
-    image, pending = _pending(ctx, image_id, upload_id)
+    image, pending = pending_upload(ctx, image_id, upload_id)
     if not pending.multipart_id:
         raise Conflict("This upload is a single PUT; there is nothing to complete.")
     parts = _parse_parts(body)
@@ -138,14 +141,20 @@ def complete_upload(ctx: RequestContext, image_id: str, upload_id: str, body: An
 
 def abort_upload(ctx: RequestContext, image_id: str, upload_id: str) -> Image:
     """Abandon the pending upload; the image returns to `queued`."""
-    image, pending = _pending(ctx, image_id, upload_id)
+    image, pending = pending_upload(ctx, image_id, upload_id)
     queued = image_db.save(transition(image, Status.QUEUED, utcnow()))
     quota_service.release_upload(image.owner, pending)
     _discard(pending)
     return queued
 
 
-def _pending(ctx: RequestContext, image_id: str, upload_id: str) -> tuple[Image, PendingUpload]:
+def pending_upload(ctx: RequestContext, image_id: str,
+                   upload_id: str) -> tuple[Image, PendingUpload]:
+    """The image (the caller may upload to) and its pending upload `upload_id`.
+
+    Raises:
+        NotFound: the image has no such pending upload.
+    """
     image = get_image_for(ctx, image_id, "upload_image")
     if image.status is not Status.UPLOADING or not image.upload or image.upload.id != upload_id:
         raise NotFound(f"Image {image.id} has no pending upload {upload_id}.")
