@@ -35,11 +35,15 @@ class ImageApi:
         """GET /v2/images/{id}."""
         return self._call("GET", f"/v2/images/{image_id}")
 
-    def start_upload(self, image_id: str, size: int, part_size: int | None) -> dict[str, Any]:
-        """A multipart grant for `size` bytes (the image becomes `uploading`)."""
+    def start_upload(self, image_id: str, size: int, part_size: int | None,
+                     parent: str | None = None) -> dict[str, Any]:
+        """A multipart grant for `size` bytes (the image becomes `uploading`); with a parent,
+        parts are the parent's blocks and may be copied from it."""
         body: dict[str, Any] = {"size": size, "multipart": True}
         if part_size:
             body["part_size"] = part_size
+        if parent:
+            body["parent"] = parent
         return self._call("POST", f"/v2/images/{image_id}/uploads", json=body)
 
     def describe_upload(self, image_id: str, upload_id: str, first_part: int) -> dict[str, Any]:
@@ -53,6 +57,15 @@ class ImageApi:
         parts = [{"part_number": n, "etag": etags[n]} for n in sorted(etags)]
         return self._call("POST", f"/v2/images/{image_id}/uploads/{upload_id}/complete",
                           json={"parts": parts, "sha256": sha256})
+
+    def get_manifest(self, image_id: str) -> dict[str, Any]:
+        """GET /v2/images/{id}/blocks: the sha256 of each block of an active image."""
+        return self._call("GET", f"/v2/images/{image_id}/blocks")
+
+    def copy_parts(self, image_id: str, upload_id: str, numbers: list[int]) -> dict[str, Any]:
+        """Fill these parts with the parent's bytes at the same offsets, server-side."""
+        return self._call("POST", f"/v2/images/{image_id}/uploads/{upload_id}/copies",
+                          json={"parts": numbers})
 
     def open_download(self, image_id: str) -> requests.Response:
         """The image's data as a stream (the API redirects to a presigned GET)."""
