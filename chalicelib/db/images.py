@@ -22,6 +22,7 @@ from typing import Any
 
 from pynamodb.exceptions import DoesNotExist
 
+from chalicelib.domain import families
 from chalicelib.domain.errors import Conflict, NotFound, StaleWrite
 from chalicelib.domain.image import ImportClaim, Image, Location, PendingUpload, Status
 from chalicelib.domain.listing import Source
@@ -194,7 +195,7 @@ def _to_item(image: Image) -> ImageModel:
         updated_at=image.updated_at, sort_key=_sort_key(image), list_owner=image.owner,
         list_visibility=image.visibility if image.visibility in _LISTED_VISIBILITIES else None,
         in_flight=str(image.status) if image.status in _IN_FLIGHT else None,
-        list_all=_ALL,
+        list_all=_ALL, family_key=families.index_key(image),
         **version,
     )
 
