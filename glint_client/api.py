@@ -21,8 +21,10 @@ class ApiError(Exception):
 class ImageApi:
     """One connection's calls; every answer is the decoded JSON body."""
 
-    def __init__(self, connection: Connection, session: requests.Session | None = None) -> None:
+    def __init__(self, connection: Connection, session: requests.Session | None = None,
+                 timeout: float = TIMEOUT) -> None:
         self.base = connection.endpoint
+        self.timeout = timeout
         self.session = session or requests.Session()
         if connection.token:
             self.session.headers["X-Auth-Token"] = connection.token
@@ -70,13 +72,14 @@ class ImageApi:
     def open_download(self, image_id: str) -> requests.Response:
         """The image's data as a stream (the API redirects to a presigned GET)."""
         response = self.session.get(f"{self.base}/v2/images/{image_id}/file", stream=True,
-                                    timeout=TIMEOUT)
+                                    timeout=self.timeout)
         if response.status_code != 200:
             raise ApiError(response.status_code, _message(response))
         return response
 
     def _call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
-        response = self.session.request(method, f"{self.base}{path}", timeout=TIMEOUT, **kwargs)
+        response = self.session.request(method, f"{self.base}{path}", timeout=self.timeout,
+                                        **kwargs)
         if response.status_code >= 400:
             raise ApiError(response.status_code, _message(response))
         return response.json() if response.content else {}

@@ -21,7 +21,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         connection = settings.resolve(args.os_endpoint, args.os_token)
-        return args.run(ImageApi(connection), args)
+        return args.run(ImageApi(connection, timeout=args.api_timeout), args)
     except settings.ConfigError as exc:
         print(f"glint: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -103,6 +103,8 @@ def _parser() -> argparse.ArgumentParser:
                         "OS_IMAGE_URL, OS_CLOUD's clouds.yaml entry, or Keystone's catalog)")
     parser.add_argument("--os-token", help="token (default: OS_TOKEN/OS_AUTH_TOKEN, or a "
                         "password login with OS_AUTH_URL, OS_USERNAME, OS_PASSWORD, ...)")
+    parser.add_argument("--api-timeout", type=float, default=60.0, metavar="SECONDS",
+                        help="how long to wait for each answer from the API (default 60)")
     commands = parser.add_subparsers(required=True, metavar="command")
     up = commands.add_parser("upload", help="upload a file (parallel parts, resumable) and "
                              "follow it to active")

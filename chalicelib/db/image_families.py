@@ -6,12 +6,6 @@ from dataclasses import dataclass
 
 from chalicelib.db.models import ImageModel, bound
 
-# Images one resolution may look at: the newest is almost always the answer (one page),
-# but a caller who sees few of a family's images must not cost unbounded reads.
-PAGE_SIZE = 10
-MAX_CANDIDATES = 100
-
-
 @dataclass(frozen=True, slots=True)
 class Candidate:
     """What the index holds of an image: enough to skip those the caller cannot see."""
@@ -19,6 +13,12 @@ class Candidate:
     id: str
     owner: str
     visibility: str
+
+
+# Images one resolution may look at: the newest is almost always the answer (one page),
+# but a caller who sees few of a family's images must not cost unbounded reads.
+PAGE_SIZE = 10
+MAX_CANDIDATES = 100
 
 
 def newest_first(family: str) -> Iterator[Candidate]:

@@ -16,20 +16,28 @@ from chalicelib.services import incremental
 from chalicelib.services.uploads import pending_upload
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class CopiedPart:
+    """One part filled from the parent's bytes [start, end)."""
+
+    part_number: int
+    etag: str
+    start: int
+    end: int
+
+    @property
+    def size(self) -> int:
+        """The part's length in bytes."""
+        return self.end - self.start
+
+
 # One call stays well within API Gateway's 29 s: S3 copies inside itself at hundreds of MB/s
 # per request, and this many requests run at once.
 MAX_PARTS_PER_CALL = 64
 MAX_BYTES_PER_CALL = 2 * GIB
 PARALLEL_COPIES = 8
-
-
-@dataclass(frozen=True, slots=True)
-class CopiedPart:
-    """One part filled from the parent."""
-
-    part_number: int
-    size: int
-    etag: str
 
 
 def copy_from_parent(ctx: RequestContext, image_id: str, upload_id: str,
@@ -62,8 +70,7 @@ def copy_from_parent(ctx: RequestContext, image_id: str, upload_id: str,
     def copy(number: int) -> CopiedPart:
         etag = multipart.copy_part(pending.key, pending.multipart_id, number, source,
                                    ranges[number])
-        start, end = ranges[number]
-        return CopiedPart(number, end - start, etag)
+        return CopiedPart(number, etag, *ranges[number])
 
     with ThreadPoolExecutor(max_workers=min(PARALLEL_COPIES, len(numbers))) as pool:
         copied = tuple(pool.map(copy, numbers))
