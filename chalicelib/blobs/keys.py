@@ -3,8 +3,6 @@ from __future__ import annotations
 
 STAGING_PREFIX = "staging/"
 IMAGES_PREFIX = "images/"
-# Block manifests of active images (incremental uploads): derived from verified data.
-MANIFESTS_PREFIX = "manifests/"
 
 
 def staging_key(image_id: str, upload_id: str) -> str:

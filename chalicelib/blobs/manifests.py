@@ -1,4 +1,5 @@
-"""Block manifests in the image bucket, beside the images' data (manifests/{image_id}.json)."""
+"""Block manifests in the image bucket, beside the images' data (images/manifests/{id}.json:
+under images/, where the functions that read, write and delete image data already may)."""
 from __future__ import annotations
 
 import json
@@ -14,7 +15,7 @@ from chalicelib.domain.blocks import Manifest
 
 def manifest_key(image_id: str) -> str:
     """Where an image's block manifest lives."""
-    return f"{keys.MANIFESTS_PREFIX}{image_id}.json"
+    return f"{keys.IMAGES_PREFIX}manifests/{image_id}.json"
 
 
 def put(manifest: Manifest, client: Any = None) -> None:

@@ -17,7 +17,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sqs as sqs
 
-from chalicelib.blobs.keys import IMAGES_PREFIX, MANIFESTS_PREFIX, STAGING_PREFIX
+from chalicelib.blobs.keys import IMAGES_PREFIX, STAGING_PREFIX
 from glint_infra import functions as fn
 
 # Transactions need no actions of their own: each item in one needs its item action.
@@ -61,7 +61,6 @@ def policies(on: Resources) -> dict[str, list[iam.PolicyStatement]]:
     """Function logical id -> what it may do."""
     staging = on.bucket.arn_for_objects(f"{STAGING_PREFIX}*")
     images = on.bucket.arn_for_objects(f"{IMAGES_PREFIX}*")
-    manifests = on.bucket.arn_for_objects(f"{MANIFESTS_PREFIX}*")
     image_table = [on.tables["images_table"].attr_arn]
     publish = _allow(["events:PutEvents"], [on.bus.event_bus_arn])
     count_usage = _allow(USAGE_COUNTERS, [on.tables["usage_table"].attr_arn])
@@ -80,8 +79,6 @@ def policies(on: Resources) -> dict[str, list[iam.PolicyStatement]]:
             _allow(("s3:PutObject", "s3:ListMultipartUploadParts") + DISCARD_STAGED, [staging]),
             # Presigned download redirects; deleting an image deletes its data.
             _allow(("s3:GetObject", "s3:DeleteObject"), [images]),
-            # Block manifests: served to clients; deleted with their image.
-            _allow(("s3:GetObject", "s3:DeleteObject"), [manifests]),
             # Deleting an image empties its staging prefix (objects, open multipart uploads).
             _list_staging(on.bucket),
             request_import, publish,
@@ -92,8 +89,6 @@ def policies(on: Resources) -> dict[str, list[iam.PolicyStatement]]:
             # web-download streams the fetched bytes into staging by multipart upload.
             _allow(("s3:GetObject", "s3:PutObject") + DISCARD_STAGED, [staging]),
             _allow(("s3:PutObject", "s3:AbortMultipartUpload", "s3:DeleteObject"), [images]),
-            # Each image's block manifest, and its parent's to measure what was reused.
-            _allow(("s3:GetObject", "s3:PutObject"), [manifests]),
             _allow(CONSUME, [on.import_queue.queue_arn]),
             publish,
         ],
@@ -119,7 +114,7 @@ def policies(on: Resources) -> dict[str, list[iam.PolicyStatement]]:
             count_usage,
             _allow(("dynamodb:Query", "dynamodb:BatchWriteItem"),
                    [on.tables["members_table"].attr_arn]),
-            _allow(("s3:DeleteObject",), [images, manifests]),
+            _allow(("s3:DeleteObject",), [images]),
             _allow(DISCARD_STAGED, [staging]), _list_staging(on.bucket),
             publish,
         ],

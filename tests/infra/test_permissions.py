@@ -68,9 +68,8 @@ def test_no_wildcard_actions_and_star_only_for_xray(grants: Grants) -> None:
 
 def test_api_reads_only_verified_image_data(grants: Grants, bucket: str) -> None:
     reads = {resource for action, resource in grants["APIHandler"] if action == "s3:GetObject"}
-    # Presigned GETs are signed with the API's credentials: it needs images/*, and the
-    # block manifests derived from verified data; never staging.
-    assert reads == {f"{bucket}/images/*", f"{bucket}/manifests/*"}
+    # Presigned GETs are signed with the API's credentials: it needs images/*, nothing else.
+    assert reads == {f"{bucket}/images/*"}
 
 
 def test_api_writes_only_staging(grants: Grants, bucket: str) -> None:

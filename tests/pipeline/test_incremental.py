@@ -86,9 +86,9 @@ def test_child_reuses_unchanged_blocks_and_stands_alone(server_client, server_aw
     assert image["os_glint_bytes_reused"] == str(2 * BLOCK_SIZE + MIB)
     assert image["os_glint_bytes_uploaded"] == str(BLOCK_SIZE)
     # Deleting the parent leaves the child whole: its data and manifest are its own.
-    assert manifest_key(parent["id"]) in keys("manifests/")
+    assert manifest_key(parent["id"]) in keys("images/manifests/")
     assert call(server_client, "DELETE", f"/v2/images/{parent['id']}")[0] == 204
-    assert manifest_key(parent["id"]) not in keys("manifests/")
+    assert manifest_key(parent["id"]) not in keys("images/manifests/")
     downloaded = requests.get(call(server_client, "GET", f"/v2/images/{child['id']}/file")[2]
                               ["Location"], timeout=30).content
     assert downloaded == child_data
