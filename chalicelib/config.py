@@ -54,6 +54,8 @@ class Settings:
     """Deployment settings; every field comes from one `GLINT_*` variable."""
 
     stage: str
+    # Running in AWS Lambda (the runtime sets AWS_LAMBDA_FUNCTION_NAME), whatever the stage.
+    in_lambda: bool
     region: str
     aws_endpoint_url: str | None
     bucket: str
@@ -171,6 +173,7 @@ def get_settings() -> Settings:
     bucket = os.environ.get("GLINT_BUCKET", f"{prefix}-images")
     return Settings(
         stage=stage,
+        in_lambda=bool(os.environ.get("AWS_LAMBDA_FUNCTION_NAME")),
         region=os.environ.get("AWS_REGION", os.environ.get("AWS_DEFAULT_REGION", "us-east-1")),
         aws_endpoint_url=os.environ.get("AWS_ENDPOINT_URL") or None,
         bucket=bucket,
