@@ -18,6 +18,14 @@ def manifest_key(image_id: str) -> str:
     return f"{keys.IMAGES_PREFIX}manifests/{image_id}.json"
 
 
+def image_of(key: str) -> str | None:
+    """The id of the image whose manifest is at `key`, or None for any other key."""
+    prefix = f"{keys.IMAGES_PREFIX}manifests/"
+    if not (key.startswith(prefix) and key.endswith(".json")):
+        return None
+    return key[len(prefix):-len(".json")] or None
+
+
 def put(manifest: Manifest, client: Any = None) -> None:
     """Store (or replace) an image's manifest."""
     (client or aws.s3()).put_object(Bucket=get_settings().bucket,

@@ -6,10 +6,15 @@ from __future__ import annotations
 
 import hashlib
 import os
+import time
+import uuid
 
 import requests
 
+from chalicelib import aws, topology
 from chalicelib.blobs.manifests import manifest_key
+from chalicelib.config import get_settings
+from chalicelib.pipeline.sweep import sweep
 from chalicelib.domain.blocks import BLOCK_SIZE
 from tests.support import call, create_image, deliver, drain, keys, upload_single
 
@@ -143,3 +148,12 @@ def test_copies_need_an_upload_with_a_parent(server_client, server_aws):
     assert status == 201, grant
     status, body, _ = _copy(server_client, grant, [1])
     assert status == 409, body
+
+
+def test_the_orphan_sweep_keeps_the_manifests_of_live_images_only(server_client, server_aws):
+    live = _active(server_client, server_aws, os.urandom(MIB))
+    stray = manifest_key(str(uuid.uuid4()))
+    aws.s3().put_object(Bucket=get_settings().bucket, Key=stray, Body=b"{}")
+    swept = sweep(time.time() + topology.ORPHAN_GRACE_SECONDS + 3600)
+    assert f"default:{stray}" in swept.objects
+    assert keys("images/manifests/") == [manifest_key(live["id"])]
