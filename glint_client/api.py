@@ -21,8 +21,10 @@ class ApiError(Exception):
 class ImageApi:
     """One connection's calls; every answer is the decoded JSON body."""
 
-    def __init__(self, connection: Connection, session: requests.Session | None = None) -> None:
+    def __init__(self, connection: Connection, session: requests.Session | None = None,
+                 timeout: float = TIMEOUT) -> None:
         self.base = connection.endpoint
+        self.timeout = timeout
         self.session = session or requests.Session()
         if connection.token:
             self.session.headers["X-Auth-Token"] = connection.token
@@ -35,11 +37,15 @@ class ImageApi:
         """GET /v2/images/{id}."""
         return self._call("GET", f"/v2/images/{image_id}")
 
-    def start_upload(self, image_id: str, size: int, part_size: int | None) -> dict[str, Any]:
-        """A multipart grant for `size` bytes (the image becomes `uploading`)."""
+    def start_upload(self, image_id: str, size: int, part_size: int | None,
+                     parent: str | None = None) -> dict[str, Any]:
+        """A multipart grant for `size` bytes (the image becomes `uploading`); with a parent,
+        parts are the parent's blocks and may be copied from it."""
         body: dict[str, Any] = {"size": size, "multipart": True}
         if part_size:
             body["part_size"] = part_size
+        if parent:
+            body["parent"] = parent
         return self._call("POST", f"/v2/images/{image_id}/uploads", json=body)
 
     def describe_upload(self, image_id: str, upload_id: str, first_part: int) -> dict[str, Any]:
@@ -54,16 +60,26 @@ class ImageApi:
         return self._call("POST", f"/v2/images/{image_id}/uploads/{upload_id}/complete",
                           json={"parts": parts, "sha256": sha256})
 
+    def get_manifest(self, image_id: str) -> dict[str, Any]:
+        """GET /v2/images/{id}/blocks: the sha256 of each block of an active image."""
+        return self._call("GET", f"/v2/images/{image_id}/blocks")
+
+    def copy_parts(self, image_id: str, upload_id: str, numbers: list[int]) -> dict[str, Any]:
+        """Fill these parts with the parent's bytes at the same offsets, server-side."""
+        return self._call("POST", f"/v2/images/{image_id}/uploads/{upload_id}/copies",
+                          json={"parts": numbers})
+
     def open_download(self, image_id: str) -> requests.Response:
         """The image's data as a stream (the API redirects to a presigned GET)."""
         response = self.session.get(f"{self.base}/v2/images/{image_id}/file", stream=True,
-                                    timeout=TIMEOUT)
+                                    timeout=self.timeout)
         if response.status_code != 200:
             raise ApiError(response.status_code, _message(response))
         return response
 
     def _call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
-        response = self.session.request(method, f"{self.base}{path}", timeout=TIMEOUT, **kwargs)
+        response = self.session.request(method, f"{self.base}{path}", timeout=self.timeout,
+                                        **kwargs)
         if response.status_code >= 400:
             raise ApiError(response.status_code, _message(response))
         return response.json() if response.content else {}

@@ -21,7 +21,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         connection = settings.resolve(args.os_endpoint, args.os_token)
-        return args.run(ImageApi(connection), args)
+        return args.run(ImageApi(connection, timeout=args.api_timeout), args)
     except settings.ConfigError as exc:
         print(f"glint: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -54,9 +54,14 @@ def _upload(api: ImageApi, args: argparse.Namespace) -> int:
         print(f"created image {image_id}", file=sys.stderr)
     sent = upload_file(api, source, image_id, state_file, concurrency=args.concurrency,
                        part_size=args.part_size * 1024 * 1024 if args.part_size else None,
-                       progress=Progress("upload", source.stat().st_size))
+                       progress=Progress("upload", source.stat().st_size), parent=args.parent)
     print(f"sent {sent.parts_sent} part(s), {human(sent.bytes_sent)}; kept {sent.parts_kept} "
           f"from before; sha256 {sent.sha256}", file=sys.stderr)
+    if args.parent:
+        size = source.stat().st_size
+        print(f"reused {human(sent.bytes_reused)} from parent {args.parent} "
+              f"({100 * sent.bytes_reused / max(size, 1):.1f}% of {human(size)})",
+              file=sys.stderr)
     if args.no_wait:
         print(image_id)
         return 0
@@ -98,6 +103,8 @@ def _parser() -> argparse.ArgumentParser:
                         "OS_IMAGE_URL, OS_CLOUD's clouds.yaml entry, or Keystone's catalog)")
     parser.add_argument("--os-token", help="token (default: OS_TOKEN/OS_AUTH_TOKEN, or a "
                         "password login with OS_AUTH_URL, OS_USERNAME, OS_PASSWORD, ...)")
+    parser.add_argument("--api-timeout", type=float, default=60.0, metavar="SECONDS",
+                        help="how long to wait for each answer from the API (default 60)")
     commands = parser.add_subparsers(required=True, metavar="command")
     up = commands.add_parser("upload", help="upload a file (parallel parts, resumable) and "
                              "follow it to active")
@@ -110,6 +117,9 @@ def _parser() -> argparse.ArgumentParser:
     up.add_argument("--property", action="append", default=[], metavar="KEY=VALUE")
     up.add_argument("--concurrency", type=int, default=4, help="parts in flight (default 4)")
     up.add_argument("--part-size", type=int, metavar="MIB", help="part size in MiB")
+    up.add_argument("--parent", metavar="IMAGE_ID",
+                    help="an active raw image this file was derived from: its unchanged "
+                         "blocks are copied by Glint, only the changed ones are sent")
     up.add_argument("--resume", action="store_true",
                     help="only resume an interrupted upload of this file (the default resumes "
                          "one when there is one)")

@@ -22,6 +22,7 @@ from typing import Any
 
 import requests
 
+from glint_client import incremental
 from glint_client.api import ApiError, ImageApi
 from glint_client.progress import Progress
 from glint_client.resume import StateFile, UploadState
@@ -50,14 +51,17 @@ class Sent:
     parts_sent: int
     parts_kept: int
     bytes_sent: int
+    # Bytes Glint copied from the parent image instead of receiving them.
+    bytes_reused: int = 0
 
 
 def upload_file(api: ImageApi, source: Path, image_id: str, state_file: StateFile,
                 concurrency: int = 4, part_size: int | None = None,
                 progress: Progress | None = None,
-                sleep: Callable[[float], None] = time.sleep) -> Sent:
+                sleep: Callable[[float], None] = time.sleep, parent: str | None = None) -> Sent:
     """Send `source` as the data of `image_id`, resuming the upload in `state_file` if there
-    is one for this image, and complete it.
+    is one for this image, and complete it. With a `parent` (an active raw image), the blocks
+    equal to the parent's are copied from it by Glint and only the others are sent.
 
     Raises:
         SourceChanged: the file differs from what the interrupted upload sent.
@@ -66,15 +70,27 @@ def upload_file(api: ImageApi, source: Path, image_id: str, state_file: StateFil
     """
     stat = source.stat()
     size = stat.st_size
-    state, grant = _resume_or_start(api, source, stat, image_id, state_file, part_size)
+    manifest = api.get_manifest(parent) if parent else None
+    state, grant = _resume_or_start(api, source, stat, image_id, state_file,
+                                    manifest["block_size"] if manifest else part_size, parent)
     sizes = _part_sizes(size, state.part_size)
     held = {p["part_number"]: p["size"] for p in grant.get("uploaded_parts", [])}
     kept = {n for n in state.parts if held.get(n) == sizes[n - 1]}
     todo = [n for n in range(1, len(sizes) + 1) if n not in kept]
     progress = progress or Progress("upload", size)
     progress.add(sum(sizes[n - 1] for n in kept))
-    urls = _Urls(api, state, grant)
     stop = threading.Event()
+    sha256, reused = None, []
+    if manifest and manifest["block_size"] == state.part_size:
+        found = incremental.diff_against(source, manifest, stop)
+        sha256, reused = found.sha256, [n for n in todo if n in found.same]
+        copied = incremental.copy_from_parent(api, state.image_id, state.upload_id, reused,
+                                              state.part_size)
+        for number, etag in copied.items():
+            state_file.record_part(state, number, etag)
+        progress.add(sum(sizes[n - 1] for n in reused))
+        todo = [n for n in todo if n not in found.same]
+    urls = _Urls(api, state, grant)
 
     def send(number: int) -> None:
         etag = _send_part(source, number, state.part_size, sizes[number - 1], urls, progress,
@@ -82,7 +98,8 @@ def upload_file(api: ImageApi, source: Path, image_id: str, state_file: StateFil
         state_file.record_part(state, number, etag)
 
     with ThreadPoolExecutor(max_workers=concurrency + 1) as pool:
-        digest = pool.submit(_sha256, source, stop)
+        # The diff against the parent already read the whole file once, in order.
+        digest = pool.submit(lambda: sha256 or _sha256(source, stop))
         futures = [pool.submit(send, n) for n in todo]
         try:
             done, _ = wait([digest, *futures], return_when=FIRST_EXCEPTION)
@@ -97,11 +114,11 @@ def upload_file(api: ImageApi, source: Path, image_id: str, state_file: StateFil
     state_file.remove()
     progress.finish()
     return Sent(state.image_id, state.upload_id, sha256, len(todo), len(kept),
-                sum(sizes[n - 1] for n in todo))
+                sum(sizes[n - 1] for n in todo), sum(sizes[n - 1] for n in reused))
 
 
 def _resume_or_start(api: ImageApi, source: Path, stat: os.stat_result, image_id: str,
-                     state_file: StateFile, part_size: int | None
+                     state_file: StateFile, part_size: int | None, parent: str | None
                      ) -> tuple[UploadState, dict[str, Any]]:
     state = state_file.load()
     if state and state.image_id == image_id and state.endpoint == api.base:
@@ -113,7 +130,7 @@ def _resume_or_start(api: ImageApi, source: Path, stat: os.stat_result, image_id
         except ApiError as exc:
             if exc.status != 404:  # 404: superseded, failed or completed; start afresh
                 raise
-    grant = api.start_upload(image_id, stat.st_size, part_size)
+    grant = api.start_upload(image_id, stat.st_size, part_size, parent)
     state = UploadState(source=str(source.resolve()), size=stat.st_size,
                         mtime_ns=stat.st_mtime_ns, endpoint=api.base, image_id=image_id,
                         upload_id=grant["upload_id"], part_size=grant["part_size"])

@@ -9,7 +9,7 @@ from chalicelib.api.routing import (base_url, json_body, json_response, no_conte
 from chalicelib.domain.context import RequestContext
 from chalicelib.domain.query import parse_list_query
 from chalicelib.domain.schema import image_schema, images_schema
-from chalicelib.services import discovery
+from chalicelib.services import discovery, families
 from chalicelib.services import images as service
 
 bp = Blueprint(__name__)
@@ -31,6 +31,9 @@ def create_image(ctx: RequestContext) -> Response:
 def list_images(ctx: RequestContext) -> Response:
     """One page of images: Glance's filters, sort orders and visibility modes."""
     params = query_lists(bp)
+    if "family" in params:  # a family's latest image (Glint extension, docs/families.md)
+        return json_response(render.image_list(ctx, families.resolve_latest(ctx, params), None,
+                                               params))
     page = service.list_images(ctx, parse_list_query(params))
     return json_response(render.image_list(ctx, page.images, page.next_marker, params))
 

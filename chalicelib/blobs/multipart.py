@@ -98,3 +98,16 @@ def upload_stream(key: str, chunks: Iterable[bytes], part_size: int, client: Any
         abort(key, multipart_id, s3)
         raise
     return size
+
+
+def copy_part(key: str, multipart_id: str, number: int, source_key: str,
+              byte_range: tuple[int, int], client: Any = None) -> str:
+    """Fill part `number` with bytes [start, end) of `source_key`, server-side
+    (UploadPartCopy); returns the part's ETag."""
+    bucket = get_settings().bucket
+    start, end = byte_range
+    response = (client or aws.s3()).upload_part_copy(
+        Bucket=bucket, Key=key, UploadId=multipart_id, PartNumber=number,
+        CopySource={"Bucket": bucket, "Key": source_key},
+        CopySourceRange=f"bytes={start}-{end - 1}")
+    return response["CopyPartResult"]["ETag"]

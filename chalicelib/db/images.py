@@ -16,6 +16,7 @@ from typing import Any
 from pynamodb.exceptions import DoesNotExist
 from pynamodb.expressions.condition import Condition
 
+from chalicelib.domain import families
 from chalicelib.domain.errors import Conflict, NotFound, StaleWrite
 from chalicelib.domain.image import ImportClaim, Image, Location, PendingUpload, Status
 from chalicelib.domain.listing import Plan, Scan, Source
@@ -207,6 +208,7 @@ def _to_item(image: Image) -> ImageModel:
             _DOOMED_LOCATIONS if any(loc.status == LocationStatus.PENDING_DELETE
                                      for loc in image.locations) else None),
         **image_lists.index_attributes(image),
+        family_key=families.index_key(image),
         **version,
     )
 

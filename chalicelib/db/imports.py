@@ -14,6 +14,7 @@ from chalicelib.db import images as image_db
 from chalicelib.db.along import Along, commit
 from chalicelib.db.models import ImageModel, bound
 from chalicelib.db.writes import conditional
+from chalicelib.domain import blocks, families
 from chalicelib.domain.errors import StaleWrite
 from chalicelib.domain.image import Image, ImportClaim, PendingUpload, Status
 
@@ -66,6 +67,13 @@ def activate(claimed: Image, result: Image, along: Along, stamp: str) -> Image:
         value = getattr(result, name)
         attribute = getattr(_M, name)
         actions.append(attribute.remove() if value is None else attribute.set(value))
+    # What the verification pass measured of an incremental image (its parent's id is there,
+    # so the map is), and the family index entry of an image that becomes resolvable.
+    actions += [_M.properties[name].set(result.properties[name])
+                for name in (blocks.REUSED_PROPERTY, blocks.UPLOADED_PROPERTY)
+                if name in result.properties]
+    family = families.index_key(result)
+    actions.append(_M.family_key.set(family) if family else _M.family_key.remove())
     return _transact(claimed, actions, _held(claimed), along)
 
 

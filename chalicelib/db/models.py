@@ -6,7 +6,7 @@ from typing import Any
 from pynamodb.attributes import (BooleanAttribute, JSONAttribute, ListAttribute, MapAttribute,
                                  NumberAttribute, TTLAttribute, UnicodeAttribute,
                                  UnicodeSetAttribute, VersionAttribute)
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection
 from pynamodb.models import Model
 
 from chalicelib.config import get_settings
@@ -99,6 +99,18 @@ class InFlightIndex(GlobalSecondaryIndex):
     updated_at = UnicodeAttribute(range_key=True)
 
 
+class FamilyIndex(GlobalSecondaryIndex):
+    """Each family's resolvable images, newest last (db/image_families). Sparse: only active,
+    not deprecated images with `os_glint_family` carry `family_key`."""
+
+    class Meta:
+        index_name = "by-family"
+        projection = IncludeProjection(["owner", "visibility"])
+
+    family_key = UnicodeAttribute(hash_key=True)
+    sort_key = UnicodeAttribute(range_key=True)
+
+
 class ImageModel(Model):
     """One item per image, keyed by id; `version` gives optimistic locking."""
 
@@ -136,6 +148,7 @@ class ImageModel(Model):
     list_visibility = UnicodeAttribute(null=True)
     in_flight = UnicodeAttribute(null=True)
     list_all = UnicodeAttribute(null=True)
+    family_key = UnicodeAttribute(null=True)
     expires_at = TTLAttribute(null=True)
     version = VersionAttribute()
 
@@ -162,6 +175,7 @@ class ImageModel(Model):
     every_updated = _ordered_index("all-updated", "list_all", "order_updated")
     every_size = _ordered_index("all-size", "list_all", "order_size")
     every_status = _ordered_index("all-status", "list_all", "order_status")
+    by_family = FamilyIndex()
 
 
 class MemberIndex(GlobalSecondaryIndex):

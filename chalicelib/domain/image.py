@@ -143,6 +143,8 @@ READ_ONLY_FIELDS = frozenset({
 IMPORT_ERROR_PROPERTY = "os_glint_import_error"
 RESERVED_PREFIXES = ("os_glance", "os_glint")
 RESERVED_NAMES = frozenset({"deleted", "deleted_at", "location"})
+# Glint properties a client may set like any other (docs/families.md).
+CLIENT_GLINT_PROPERTIES = frozenset({"os_glint_family"})
 
 
 _STAMP_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
@@ -187,7 +189,8 @@ def wire_epoch(stamp: str) -> float:
 
 def is_reserved(name: str) -> bool:
     """True for property names no client may set."""
-    return name in RESERVED_NAMES or name.startswith(RESERVED_PREFIXES)
+    return name in RESERVED_NAMES or (name.startswith(RESERVED_PREFIXES)
+                                       and name not in CLIENT_GLINT_PROPERTIES)
 
 
 def transition(image: Image, to: Status, now: str) -> Image:

@@ -25,6 +25,8 @@ class UploadRequest:
     sha256: str | None = None
     multipart: bool | None = None
     part_size: int | None = None
+    # An incremental upload: the id of the parent image whose blocks it may reuse.
+    parent: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +50,7 @@ def parse_upload_request(body: Any) -> UploadRequest:
     """
     if not isinstance(body, dict):
         raise Invalid("Request body must be a JSON object.")
-    unknown = set(body) - {"size", "sha256", "multipart", "part_size"}
+    unknown = set(body) - {"size", "sha256", "multipart", "part_size", "parent"}
     if unknown:
         raise Invalid(f"Unknown field(s): {', '.join(sorted(unknown))}.")
     size = body.get("size")
@@ -62,7 +64,11 @@ def parse_upload_request(body: Any) -> UploadRequest:
     if part_size is not None and (not _is_int(part_size)
                                   or not MIN_PART_SIZE <= part_size <= MAX_PART_SIZE):
         raise Invalid(f"'part_size' must be an integer from {MIN_PART_SIZE} to {MAX_PART_SIZE}.")
-    return UploadRequest(size=size, sha256=sha256, multipart=multipart, part_size=part_size)
+    parent = body.get("parent")
+    if parent is not None and (not isinstance(parent, str) or not parent):
+        raise Invalid("'parent' must be the id of an image.")
+    return UploadRequest(size=size, sha256=sha256, multipart=multipart, part_size=part_size,
+                         parent=parent)
 
 
 def parse_sha256(value: Any) -> str | None:

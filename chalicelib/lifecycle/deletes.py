@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from botocore.exceptions import BotoCoreError, ClientError
 
 from chalicelib import events, metrics, stores
-from chalicelib.blobs import keys, objects
+from chalicelib.blobs import keys, manifests, objects
 from chalicelib.config import get_settings
 from chalicelib.db import images as image_db
 from chalicelib.db import members as member_db
@@ -130,6 +130,7 @@ def _delete_objects(image: Image) -> Removal:
 def _empty_staging(image_id: str) -> None:
     try:
         objects.delete_prefix(keys.staging_prefix(image_id))
+        manifests.delete(image_id)  # the block manifest (incremental images) goes too
     except (ClientError, BotoCoreError) as exc:
         log.warning("staging of a deleted image not emptied; the orphan sweep will",
                     extra={"image_id": image_id, "reason": str(exc)})

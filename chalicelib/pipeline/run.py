@@ -22,7 +22,7 @@ from chalicelib.engine import handover
 from chalicelib.domain.errors import ImageRejected, NotFound, StaleWrite
 from chalicelib.domain.image import (Image, Location, PendingUpload, Status, new_claim,
                                      transition, utcnow)
-from chalicelib.pipeline import reasons, task_progress, variants
+from chalicelib.pipeline import block_manifest, reasons, task_progress, variants
 from chalicelib.pipeline.events import ObjectCreated
 from chalicelib.pipeline.hashing import OS_HASH_ALGO, Digests, digest
 from chalicelib.pipeline.inspect import StreamInspector
@@ -99,6 +99,7 @@ def _verify_and_activate(lease: _Lease, pending: PendingUpload) -> Outcome:
     inspector = StreamInspector(image.disk_format or "", settings.max_virtual_size_bytes)
     signed = verifier_for(image, datetime.now(timezone.utc))  # refuses a bad certificate early
     progress = task_progress.begin(image, lease.clock)
+    blocks = block_manifest.digester_for(pending.size)
     # Every read and the copy into images/ are pinned to this version of the staged object:
     # a second PUT meanwhile fails them (objects.Changed), and the redelivery starts over.
     etag = objects.etag_of(pending.key)
@@ -110,7 +111,7 @@ def _verify_and_activate(lease: _Lease, pending: PendingUpload) -> Outcome:
                              with_sha256=bool(pending.sha256),
                              on_progress=lease.renew_if_due,
                              observers=(inspector.eat, *spool.observers, progress.observe,
-                                        *((signed.observe,) if signed else ())))
+                                        blocks.observe, *((signed.observe,) if signed else ())))
         _check(digests, pending)
         if signed:
             signed.verify()
@@ -126,7 +127,8 @@ def _verify_and_activate(lease: _Lease, pending: PendingUpload) -> Outcome:
     result = replace(transition(lease.image, Status.ACTIVE, utcnow()), checksum=digests.md5,
                      os_hash_algo=OS_HASH_ALGO, os_hash_value=digests.sha512,
                      size=digests.size, virtual_size=inspection.virtual_size,
-                     locations=(location, *converted))
+                     locations=(location, *converted),
+                     properties=block_manifest.store(lease.image, blocks, digests.sha512))
     shown = replace(result, upload=None, claim=None, import_error=None)
     # The hold becomes the stored bytes, and the events are recorded, with the activation.
     along = Along(image.owner, usage.activation(pending, result), events=(

@@ -21,7 +21,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from chalicelib import stores, topology
-from chalicelib.blobs import keys, objects
+from chalicelib.blobs import keys, manifests, objects
 from chalicelib.db import images as image_db
 from chalicelib.domain.errors import NotFound
 from chalicelib.domain.image import Image
@@ -71,6 +71,9 @@ class _Owners:
 
     def own(self, store: Store, key: str) -> bool:
         """True unless no live record owns the key (one under a swept prefix)."""
+        manifest_of = manifests.image_of(key)
+        if manifest_of is not None:  # a block manifest lives as long as its image
+            return self._image(manifest_of) is not None
         image_id = key.split("/")[1] if key.count("/") >= 2 else ""
         image = self._image(image_id) if image_id else None
         if image is None:

@@ -53,7 +53,7 @@ def get_image(ctx: RequestContext, image_id: str) -> Image:
         NotFound: it does not exist or is another project's private image.
     """
     image = image_db.get(image_id)
-    return policy.require_visible(ctx, image, _member_status(ctx, image))
+    return policy.require_visible(ctx, image, member_status(ctx, image))
 
 
 def get_image_for(ctx: RequestContext, image_id: str, rule: str) -> Image:
@@ -64,13 +64,14 @@ def get_image_for(ctx: RequestContext, image_id: str, rule: str) -> Image:
         Forbidden: the caller sees it but the policy rule refuses the action.
     """
     image = image_db.get(image_id)
-    member_status = _member_status(ctx, image)
-    policy.require_visible(ctx, image, member_status)
-    policy.require(ctx, rule, image, member_status)
+    status = member_status(ctx, image)
+    policy.require_visible(ctx, image, status)
+    policy.require(ctx, rule, image, status)
     return image
 
 
-def _member_status(ctx: RequestContext, image: Image) -> str | None:
+def member_status(ctx: RequestContext, image: Image) -> str | None:
+    """The caller's membership status of the image, where it matters for what it may see."""
     # One extra read, made only where membership can change the answer: someone else's
     # shared image, seen by a non-admin.
     if image.visibility != "shared" or image.owner == ctx.project_id or ctx.is_admin:

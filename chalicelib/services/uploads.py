@@ -13,7 +13,7 @@ from chalicelib.config import get_settings
 from chalicelib.db import images as image_db
 from chalicelib.db.along import Along
 from chalicelib.domain import usage
-from chalicelib.domain import signatures
+from chalicelib.domain import blocks, signatures
 from chalicelib.domain.context import RequestContext
 from chalicelib.domain.errors import Conflict, Invalid, NotFound
 from chalicelib.domain.size_cap import check_image_size
@@ -23,7 +23,7 @@ from chalicelib.domain.tasks import new_task_id
 from chalicelib.domain.uploads import (UploadPlan, parse_sha256, parse_upload_request,
                                        plan_upload, split_into_parts)
 from chalicelib.lifecycle import quota_holds
-from chalicelib.services import tasks
+from chalicelib.services import incremental, tasks
 from chalicelib.services.images import get_image_for
 
 log = logging.getLogger(__name__)
@@ -72,6 +72,7 @@ def start_upload(ctx: RequestContext, image_id: str, body: Any) -> UploadGrant:
                        "saving data.")
     signatures.requested(image.properties)  # incomplete signature properties: 400 now
     check_image_size(request.size, settings.image_size_cap_bytes)  # the URLs sign this length
+    request = incremental.aligned_with_parent(ctx, request, image)
     plan = plan_upload(request, settings.single_upload_max_bytes, settings.multipart_part_size)
     upload_id = uuid.uuid4().hex
     key = keys.staging_key(image.id, upload_id)
@@ -83,8 +84,9 @@ def start_upload(ctx: RequestContext, image_id: str, body: Any) -> UploadGrant:
                             expires_at=wire_time_after(settings.presign_expires_seconds),
                             task_id=new_task_id(), reserved_bytes=request.size)
     try:  # the quota charge goes in the same transaction as the upload's record
-        saved = image_db.save(replace(uploading, upload=pending, import_error=None,
-                                      updated_at=now),
+        saved = image_db.save(replace(
+            uploading, upload=pending, import_error=None, updated_at=now,
+            properties=blocks.lineage(uploading.properties, request.parent)),
                               quota_holds.upload_charge(image, request.size))
     except Exception:  # not recorded: discard now (else the orphan sweep would), re-raise
         _discard(pending)
@@ -107,7 +109,7 @@ def describe_upload(ctx: RequestContext, image_id: str, upload_id: str,
         NotFound: the image has no such pending upload (finished, aborted or reaped).
         Invalid: `first_part` is not one of the upload's parts.
     """
-    image, pending = _pending(ctx, image_id, upload_id)
+    image, pending = pending_upload(ctx, image_id, upload_id)
     plan = _plan_of(pending)
     if plan.multipart and not 1 <= first_part <= len(plan.part_sizes):
         raise Invalid(f"first_part must be from 1 to {len(plan.part_sizes)}.")
@@ -133,7 +135,7 @@ def complete_upload(ctx: RequestContext, image_id: str, upload_id: str, body: An
             the sha256 is malformed or differs from the one declared with the grant.
         Conflict: the upload is a single PUT, not multipart.
     """
-    image, pending = _pending(ctx, image_id, upload_id)
+    image, pending = pending_upload(ctx, image_id, upload_id)
     if not pending.multipart_id:
         raise Conflict("This upload is a single PUT; there is nothing to complete.")
     parts = _parse_parts(body)
@@ -159,14 +161,20 @@ def complete_upload(ctx: RequestContext, image_id: str, upload_id: str, body: An
 
 def abort_upload(ctx: RequestContext, image_id: str, upload_id: str) -> Image:
     """Abandon the pending upload; the image returns to `queued`."""
-    image, pending = _pending(ctx, image_id, upload_id)
+    image, pending = pending_upload(ctx, image_id, upload_id)
     queued = image_db.save(transition(image, Status.QUEUED, utcnow()),
                            Along(image.owner, usage.negate(usage.reserved(pending))))
     _discard(pending)
     return queued
 
 
-def _pending(ctx: RequestContext, image_id: str, upload_id: str) -> tuple[Image, PendingUpload]:
+def pending_upload(ctx: RequestContext, image_id: str,
+                   upload_id: str) -> tuple[Image, PendingUpload]:
+    """The image (the caller may upload to) and its pending upload `upload_id`.
+
+    Raises:
+        NotFound: the image has no such pending upload.
+    """
     image = get_image_for(ctx, image_id, "upload_image")
     if image.status is not Status.UPLOADING or not image.upload or image.upload.id != upload_id:
         raise NotFound(f"Image {image.id} has no pending upload {upload_id}.")
