@@ -6,9 +6,9 @@ import logging
 from chalice import Chalice
 
 from chalicelib import logs, tracing
-from chalicelib.api import (actions, authorizer, data, image_data, images, info, members,
-                            metadefs, metadefs_contents, quotas, stores, tags, tasks, uploads,
-                            versions)
+from chalicelib.api import (actions, authorizer, data, fallback, image_data, images, info,
+                            members, metadefs, metadefs_contents, quotas, stores, tags, tasks,
+                            uploads, versions)
 from chalicelib.pipeline import handlers
 
 app = Chalice(app_name="glint")
@@ -29,3 +29,4 @@ BLUEPRINTS = (
 )
 for module in BLUEPRINTS:
     app.register_blueprint(module.bp)
+fallback.install(app)  # last: Glance's 405 for every method a path does not serve

@@ -10,8 +10,10 @@ from chalice import Chalice
 from chalice.config import Config
 from chalice.local import ChaliceRequestHandler, CustomLocalChalice, LocalChalice, LocalDevServer
 
+from glint_local.not_found import NotFoundMixin
 
-class _ChunkAwareHandler(ChaliceRequestHandler):
+
+class _ChunkAwareHandler(NotFoundMixin, ChaliceRequestHandler):
     def _parse_payload(self) -> tuple[dict[str, Any], bytes | None]:
         if "chunked" not in self.headers.get("transfer-encoding", "").lower():
             return super()._parse_payload()

@@ -23,6 +23,7 @@ from chalicelib.pipeline.fetch import ExpectedDigest, expected_digest
 from chalicelib.pipeline.fetch_policy import validate_uri
 from chalicelib.pipeline.requests import WebDownloadRequest, request_import, request_web_download
 from chalicelib.pipeline.web_download import policy_from_settings
+from chalicelib.services import discovery
 from chalicelib.services import quotas as quota_service
 from chalicelib.services import stores as store_service
 from chalicelib.services import tasks
@@ -138,9 +139,10 @@ def parse_import_request(body: Any) -> ImportRequest:
         raise Invalid("Request body must be {\"method\": {\"name\": \"<import method>\"}}.")
     if name not in KNOWN_METHODS:
         raise Invalid(f"Import method {name} is not valid.")
-    if name not in get_settings().import_methods:
+    if name not in discovery.import_methods():
         raise Invalid(f"Import method {name} is not enabled here; offered: "
-                      f"{', '.join(get_settings().import_methods)}.")
+                      f"{', '.join(discovery.import_methods())}.")
+    discovery.check_import_options(body)
     if name == "copy-image":
         return ImportRequest(method=name, stores=parse_selection(body))
     if name != "web-download":
