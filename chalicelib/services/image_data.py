@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -43,6 +44,8 @@ class ImportRequest:
     expected: ExpectedDigest | None = None
     # copy-image: which stores, and whether one failing undoes the others.
     stores: StoreSelection | None = None
+    # A legacy task's input (POST /v2/tasks): its task is recorded as Glance's `import`.
+    legacy_input: Mapping[str, Any] | None = None
 
 
 def upload_file(ctx: RequestContext, image_id: str, data: bytes,
@@ -91,14 +94,15 @@ def stage(ctx: RequestContext, image_id: str, data: bytes, declared_size: int | 
     return staged
 
 
-def import_image(ctx: RequestContext, image_id: str, body: Any) -> Image:
+def import_image(ctx: RequestContext, image_id: str, body: Any,
+                 legacy_input: Mapping[str, Any] | None = None) -> Image:
     """`POST .../import`: start an import; the worker does the rest (202).
 
     Raises:
         Invalid: the body is malformed, or names an unknown or disabled method.
         Conflict: the image is not in the state the method needs, or lacks its formats.
     """
-    request = parse_import_request(body)
+    request = replace(parse_import_request(body), legacy_input=legacy_input)
     # Glance: copying an active image to more stores is copy_image (admins); else modify_image.
     image = get_image_for(ctx, image_id,
                           "copy_image" if request.method == "copy-image" else "modify_image")
@@ -173,7 +177,7 @@ def _web_download(ctx: RequestContext, image: Image, request: ImportRequest,
     with quota_service.upload_held(image, pending.size):  # one upload; bytes on arrival
         started = image_db.save(replace(transition(image, Status.UPLOADING, utcnow()),
                                         upload=pending, import_error=None))
-    tasks.start_import(ctx, started, request.method, body)
+    tasks.start_import(ctx, started, request.method, body, legacy_input=request.legacy_input)
     expected = request.expected
     request_web_download(WebDownloadRequest(
         image.id, pending.id, request.uri or "", expected.algorithm if expected else None,
