@@ -15,7 +15,7 @@ from chalicelib.db import images as image_db
 from chalicelib.domain.errors import ImageRejected, NotFound, StaleWrite
 from chalicelib.domain.image import (ImportClaim, Image, Location, PendingUpload, Status,
                                      transition, utcnow)
-from chalicelib.pipeline import task_progress, variants
+from chalicelib.pipeline import import_stores, task_progress, variants
 from chalicelib.pipeline.events import ObjectCreated
 from chalicelib.pipeline.hashing import OS_HASH_ALGO, Digests, digest
 from chalicelib.pipeline.inspect import StreamInspector
@@ -105,7 +105,8 @@ def _verify_and_activate(lease: _Lease, pending: PendingUpload) -> Outcome:
     objects.delete(pending.key)
     events.publish_image(events.IMAGE_UPLOAD, active)
     events.publish_image(events.IMAGE_ACTIVATE, active)
-    task_progress.succeed(pending.task_id, active)
+    if not import_stores.after_activation(active, pending.task_id):  # more stores to fill
+        task_progress.succeed(pending.task_id, active)
     metrics.import_succeeded(digests.size)
     log.info("image activated", extra={"image_id": image.id, "size": digests.size})
     return Outcome.ACTIVATED
@@ -156,7 +157,8 @@ def fail_import(image: Image, reason: str) -> None:
     upload's quota hold gone."""
     assert image.upload is not None
     staged = image.upload
-    failed = replace(transition(image, Status.QUEUED, utcnow()), import_error=reason)
+    failed = import_stores.failed(replace(transition(image, Status.QUEUED, utcnow()),
+                                          import_error=reason))
     try:
         failed = image_db.save(failed)
     except StaleWrite:

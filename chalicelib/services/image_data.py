@@ -19,7 +19,7 @@ from chalicelib.domain.image import (Image, ImportClaim, PendingUpload, Status, 
                                      utcnow, wire_time_after)
 from chalicelib.domain.tasks import new_task_id
 from chalicelib.domain.stores import StoreSelection, parse_selection
-from chalicelib.pipeline import run
+from chalicelib.pipeline import import_stores, run
 from chalicelib.pipeline.fetch import ExpectedDigest, expected_digest
 from chalicelib.pipeline.fetch_policy import validate_uri
 from chalicelib.pipeline.requests import WebDownloadRequest, request_import, request_web_download
@@ -109,6 +109,8 @@ def import_image(ctx: RequestContext, image_id: str, body: Any,
     if not (image.disk_format and image.container_format):
         raise Conflict("Properties disk_format, container_format must be set prior to "
                        "importing data.")
+    if request.method != "copy-image":  # multi-store: which stores the data goes to
+        image = import_stores.with_targets(image, body)
     if request.method == "web-download":
         return _web_download(ctx, image, request, body)
     if request.method == "copy-image" and request.stores is not None:

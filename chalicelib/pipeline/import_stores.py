@@ -1,0 +1,99 @@
+"""Imports into chosen stores (glance-direct and web-download with `stores` or `all_stores`,
+several stores configured), reported as Glance reports them: the target stores are listed in
+`os_glance_importing_to_stores` from the request on, a failed import moves them to
+`os_glance_failed_import`.
+
+Data is always verified in the default store's bucket (where it was staged); once the image
+is active there, the worker copies it into the other target stores (the copy-image path,
+in the same invocation, with the import's task) and, if the default store was not a target,
+removes it from there."""
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from chalicelib import stores
+from chalicelib.config import get_settings
+from chalicelib.db import images as image_db
+from chalicelib.db import tasks as task_db
+from chalicelib.domain.context import RequestContext
+from chalicelib.domain.errors import Conflict, Forbidden, NotFound
+from chalicelib.domain.image import Image
+from chalicelib.domain.stores import IMPORTING_PROPERTY, parse_selection, progress, with_progress
+from chalicelib.pipeline.copies import copy_to_stores
+from chalicelib.pipeline.requests import CopyRequest
+from chalicelib.services.stores import delete_from_store
+
+log = logging.getLogger(__name__)
+
+
+def with_targets(image: Image, body: Mapping[str, Any]) -> Image:
+    """The image with its import's target stores listed as importing (and no longer failed);
+    unchanged with one store configured, where Glance reports no stores.
+
+    Raises:
+        Invalid: `stores`/`all_stores` are malformed.
+        Conflict: a store is not configured (Glance answers 409).
+    """
+    if not stores.multiple():
+        return image
+    selection = parse_selection(body)
+    configured = [s.id for s in stores.configured()]
+    if selection.all_stores:
+        targets = configured
+    elif selection.stores:
+        for store_id in selection.stores:
+            stores.get(store_id)  # 409 for an unknown store
+        targets = list(selection.stores)
+    else:
+        targets = [get_settings().default_store.id]
+    return with_progress(image, importing=targets, retried=targets)
+
+
+def failed(image: Image) -> Image:
+    """The image with every store still importing moved to the failed list."""
+    return with_progress(image, failed=progress(image, IMPORTING_PROPERTY))
+
+
+def after_activation(active: Image, task_id: str | None) -> bool:
+    """Fill the import's other target stores from the default one; False when there is
+    nothing to do (the caller finishes the task), True when the copy finished it."""
+    targets = progress(active, IMPORTING_PROPERTY)
+    default = get_settings().default_store.id
+    others = tuple(s for s in targets if s != default)
+    if not targets:
+        return False
+    image = _mark_done(active.id, default) if default in targets else active
+    if not others:
+        return False
+    result = copy_to_stores(CopyRequest(image.id, others, _must_succeed(task_id), task_id))
+    if default not in targets and result.copied and not result.rolled_back:
+        _leave_default(image, default)
+    return True
+
+
+def _mark_done(image_id: str, store_id: str) -> Image:
+    return image_db.update(image_id, lambda i: with_progress(i, done=[store_id]))
+
+
+def _must_succeed(task_id: str | None) -> bool:
+    # The import request is kept on its task (Glance's input.import_req).
+    if task_id is None:
+        return True
+    try:
+        request = task_db.get(task_id).input.get("import_req") or {}
+    except NotFound:
+        return True
+    return request.get("all_stores_must_succeed", True) is not False
+
+
+def _leave_default(image: Image, default: str) -> None:
+    # The default store only held the data to verify it: the request did not ask for it.
+    system = RequestContext(project_id=image.owner, user_id="glint-import",
+                            roles=frozenset({"admin"}), request_id="glint-import")
+    try:
+        delete_from_store(system, default, image.id)
+    except (Conflict, Forbidden, NotFound) as exc:  # changed meanwhile: keep the copy, say why
+        log.warning("import left a copy in the default store",
+                    extra={"image_id": image.id, "reason": exc.message})
