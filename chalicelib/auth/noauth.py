@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from urllib.parse import unquote
 
 from chalicelib.auth.base import AuthConfigError, role_names
 from chalicelib.domain.context import RequestContext
@@ -31,14 +32,15 @@ class NoAuth:
                 f"the '{LOCAL_STAGE}' stage, not in '{self.stage}'; use keystone or jwt.")
 
     def authenticate(self, headers: Mapping[str, str]) -> RequestContext:
-        """A development token when X-Auth-Token holds one, else the noauth headers.
+        """The development token in X-Auth-Token, else (no token at all) the noauth headers.
 
         Raises:
-            Unauthorized: X-Auth-Token looks like a development token but is malformed.
+            Unauthorized: X-Auth-Token is not a development token: never fall back to the
+                headers' (or the default admin) identity for a token we cannot read.
         """
-        token = headers.get("x-auth-token", "")
-        # Any other token is ignored, as Glance's noauth does, so `--os-token anything` works.
-        if ":" in token:
+        # python-glanceclient sends the token percent-encoded (`alice%3Ap1%3Amember`).
+        token = unquote(headers.get("x-auth-token", "")).strip()
+        if token:
             return _dev_token(token)
         project = headers.get("x-project-id") or headers.get("x-tenant-id") or _DEFAULT_PROJECT
         roles = headers.get("x-roles") or headers.get("x-role") or _DEFAULT_ROLES
@@ -47,7 +49,7 @@ class NoAuth:
 
 
 def _dev_token(token: str) -> RequestContext:
-    parts = token.strip().split(":")
+    parts = token.split(":")
     if len(parts) != 3 or not parts[0] or not parts[1]:
         raise Unauthorized("Malformed development token: expected 'user:project:role1,role2'.",
                            CHALLENGE)
