@@ -15,6 +15,9 @@ CHALLENGE = 'Token realm="glint-local"'
 _DEFAULT_PROJECT = "admin"
 _DEFAULT_USER = "admin"
 _DEFAULT_ROLES = "admin"
+# What keystoneauth's `none` plugin (`openstack --os-auth-type none`) sends as its token: it
+# says "no credentials at all", as a missing header does.
+_NO_CREDENTIALS = "notused"
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,7 +35,8 @@ class NoAuth:
                 f"the '{LOCAL_STAGE}' stage, not in '{self.stage}'; use keystone or jwt.")
 
     def authenticate(self, headers: Mapping[str, str]) -> RequestContext:
-        """The development token in X-Auth-Token, else (no token at all) the noauth headers.
+        """The development token in X-Auth-Token, else (no token at all, or keystoneauth's
+        `none` plugin's placeholder) the noauth headers.
 
         Raises:
             Unauthorized: X-Auth-Token is not a development token: never fall back to the
@@ -40,7 +44,7 @@ class NoAuth:
         """
         # python-glanceclient sends the token percent-encoded (`alice%3Ap1%3Amember`).
         token = unquote(headers.get("x-auth-token", "")).strip()
-        if token:
+        if token and token != _NO_CREDENTIALS:
             return _dev_token(token)
         project = headers.get("x-project-id") or headers.get("x-tenant-id") or _DEFAULT_PROJECT
         roles = headers.get("x-roles") or headers.get("x-role") or _DEFAULT_ROLES
