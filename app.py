@@ -8,7 +8,7 @@ from chalice import Chalice
 from chalicelib import logs, tracing
 from chalicelib.api import (actions, authorizer, data, fallback, image_data, images, info,
                             members, metadefs, metadefs_contents, quotas, stores, tags, tasks,
-                            uploads, versions)
+                            upload_page, uploads, versions)
 from chalicelib.pipeline import handlers
 
 app = Chalice(app_name="glint")
@@ -22,6 +22,8 @@ BLUEPRINTS = (
     # The Images API v2: discovery, images and their data, sharing, tasks, stores, quotas.
     versions, images, uploads, data, image_data, members, tags, actions, tasks, stores, info,
     quotas,
+    # Glint's browser upload page (served beside the API, so its calls are same-origin).
+    upload_page,
     # The metadata definitions catalog.
     metadefs, metadefs_contents,
     # The import pipeline's functions: queue consumers and schedules.

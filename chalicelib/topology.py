@@ -3,6 +3,7 @@ and infra/ (CDK) declares the same ones from it, so the two cannot drift apart."
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from chalicelib.blobs.keys import STAGING_PREFIX
 from chalicelib.config import Settings
@@ -27,9 +28,18 @@ TABLE_MODELS = ALL_MODELS
 # until then) and staged objects no worker consumed expire; data under images/ never does.
 ABORT_INCOMPLETE_MULTIPART_DAYS = 3
 STAGING_EXPIRATION_DAYS = 7
-# Browsers PUT straight to S3 with presigned URLs and must read each part's ETag.
-UPLOAD_CORS_METHODS = ("PUT", "GET", "HEAD")
+# The upload page's browsers PUT parts straight to S3 with presigned URLs (no headers of
+# their own: the length is the body's) and must read each part's ETag. Nothing more.
+UPLOAD_CORS_METHODS = ("PUT",)
 UPLOAD_CORS_EXPOSED_HEADERS = ("ETag",)
+UPLOAD_CORS_MAX_AGE_SECONDS = 3600
+
+
+def upload_cors_rule(origins: list[str]) -> dict[str, Any]:
+    """The bucket's one CORS rule, in S3's API shape, for the given page origins."""
+    return {"AllowedMethods": list(UPLOAD_CORS_METHODS), "AllowedOrigins": origins,
+            "ExposeHeaders": list(UPLOAD_CORS_EXPOSED_HEADERS),
+            "MaxAgeSeconds": UPLOAD_CORS_MAX_AGE_SECONDS}
 
 
 @dataclass(frozen=True, slots=True)

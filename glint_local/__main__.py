@@ -45,6 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     server = http_front.serve(app, Config.create(chalice_stage="local", config_from_disk=stage_config),
                               args.host, args.port)
     api = f"http://{args.host}:{server.server.server_address[1]}"
+    provision.allow_upload_page(settings, api)
     print(_banner(api, endpoint), flush=True)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -104,6 +105,10 @@ Try a full upload (needs curl and jq):
   curl -s -X PUT --upload-file demo.img "$(echo "$UPLOAD" | jq -r .url)"
   sleep 2; curl -s {api}/v2/images/$IMG | jq '{{status, size, checksum, os_hash_value}}'
   curl -sL {api}/v2/images/$IMG/file -o back.img && cmp demo.img back.img && echo same bytes
+
+Or with the upload client (parallel parts, resumable, verified):
+  OS_ENDPOINT={api} OS_TOKEN=me:p1:member,reader glint upload demo.img --disk-format raw
+In a browser: {api}/upload (token: me:p1:member,reader)
 
 Ctrl-C stops it (all data lives in memory and goes with it).
 """

@@ -57,6 +57,12 @@ def provision(settings: Settings, visibility_timeout: int | None = None) -> Prov
     return Provisioned(queue_urls={spec.name: queue_url, spec.dlq_name: dlq_url}, dlq_url=dlq_url)
 
 
+def allow_upload_page(settings: Settings, origin: str) -> None:
+    """Let the upload page served at `origin` PUT parts into the bucket (and nothing else)."""
+    aws.s3().put_bucket_cors(Bucket=settings.bucket, CORSConfiguration={
+        "CORSRules": [topology.upload_cors_rule([origin])]})
+
+
 def _create_store_bucket(store: Store, default_region: str) -> None:
     region = store.region or default_region
     where = {} if region == "us-east-1" else {

@@ -43,7 +43,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
-    do_GET = do_POST = _dispatch
+    do_GET = do_POST = do_PUT = _dispatch
 
     def log_message(self, *args: Any) -> None:
         """Quiet: pytest shows failures, not access logs."""

@@ -54,9 +54,7 @@ def parse_upload_request(body: Any) -> UploadRequest:
     size = body.get("size")
     if not _is_int(size) or size <= 0:
         raise Invalid("'size' is required: the number of bytes to upload, a positive integer.")
-    sha256 = body.get("sha256")
-    if sha256 is not None and (not isinstance(sha256, str) or not _SHA256.match(sha256.lower())):
-        raise Invalid("'sha256' must be 64 hexadecimal digits.")
+    sha256 = parse_sha256(body.get("sha256"))
     multipart = body.get("multipart")
     if multipart is not None and not isinstance(multipart, bool):
         raise Invalid("'multipart' must be true or false.")
@@ -64,8 +62,20 @@ def parse_upload_request(body: Any) -> UploadRequest:
     if part_size is not None and (not _is_int(part_size)
                                   or not MIN_PART_SIZE <= part_size <= MAX_PART_SIZE):
         raise Invalid(f"'part_size' must be an integer from {MIN_PART_SIZE} to {MAX_PART_SIZE}.")
-    return UploadRequest(size=size, sha256=sha256.lower() if sha256 else None,
-                         multipart=multipart, part_size=part_size)
+    return UploadRequest(size=size, sha256=sha256, multipart=multipart, part_size=part_size)
+
+
+def parse_sha256(value: Any) -> str | None:
+    """A declared sha256 in lower case, or None when none was declared.
+
+    Raises:
+        Invalid: not 64 hexadecimal digits.
+    """
+    if value is None:
+        return None
+    if not isinstance(value, str) or not _SHA256.match(value.lower()):
+        raise Invalid("'sha256' must be 64 hexadecimal digits.")
+    return value.lower()
 
 
 def plan_upload(request: UploadRequest, single_max: int, default_part_size: int) -> UploadPlan:

@@ -16,8 +16,8 @@ from chalicelib.domain.errors import Conflict, Invalid, NotFound
 from chalicelib.domain.image import (Image, PendingUpload, Status, transition, utcnow,
                                      wire_time_after)
 from chalicelib.domain.tasks import new_task_id
-from chalicelib.domain.uploads import (UploadPlan, parse_upload_request, plan_upload,
-                                       split_into_parts)
+from chalicelib.domain.uploads import (UploadPlan, parse_sha256, parse_upload_request,
+                                       plan_upload, split_into_parts)
 from chalicelib.services import quotas as quota_service
 from chalicelib.services import tasks
 from chalicelib.services.images import get_image_for
@@ -103,16 +103,22 @@ def describe_upload(ctx: RequestContext, image_id: str, upload_id: str,
 
 
 def complete_upload(ctx: RequestContext, image_id: str, upload_id: str, body: Any) -> Image:
-    """Join the uploaded parts; S3 then tells the worker, which verifies and activates.
+    """Join the uploaded parts; S3 then tells the worker, which verifies and activates. A
+    client that hashed the data while sending it may declare its sha256 here.
 
     Raises:
-        Invalid: the part list is malformed or the parts in S3 do not add up to the size.
+        Invalid: the part list is malformed, the parts in S3 do not add up to the size, or
+            the sha256 is malformed or differs from the one declared with the grant.
         Conflict: the upload is a single PUT, not multipart.
     """
     image, pending = _pending(ctx, image_id, upload_id)
     if not pending.multipart_id:
         raise Conflict("This upload is a single PUT; there is nothing to complete.")
     parts = _parse_parts(body)
+    sha256 = parse_sha256(body.get("sha256"))
+    if sha256 and pending.sha256 and sha256 != pending.sha256:
+        raise Invalid(f"The sha256 {sha256} differs from the {pending.sha256} declared when "
+                      "the upload began.")
     expected = _plan_of(pending).part_sizes
     if [n for n, _ in parts] != list(range(1, len(expected) + 1)):
         raise Invalid(f"Expected parts 1 to {len(expected)}, in order.")
@@ -121,6 +127,8 @@ def complete_upload(ctx: RequestContext, image_id: str, upload_id: str, body: An
     if wrong:
         raise Invalid(f"Parts {wrong[:10]} are missing or not the size that was declared "
                       f"({pending.size} bytes in {len(expected)} parts).")
+    if sha256 and not pending.sha256:  # recorded before S3 can report the object
+        image = image_db.save(replace(image, upload=replace(pending, sha256=sha256)))
     multipart.complete(pending.key, pending.multipart_id, parts)
     log.info("multipart upload completed", extra={"image_id": image.id, "upload_id": upload_id})
     return image

@@ -27,9 +27,8 @@ def image_bucket(scope: Construct, name: str, allowed_origins: list[str]) -> s3.
         cors=[s3.CorsRule(
             allowed_methods=[s3.HttpMethods(m) for m in topology.UPLOAD_CORS_METHODS],
             allowed_origins=allowed_origins,
-            allowed_headers=["*"],
             exposed_headers=list(topology.UPLOAD_CORS_EXPOSED_HEADERS),
-            max_age=3600,
+            max_age=topology.UPLOAD_CORS_MAX_AGE_SECONDS,
         )],
         lifecycle_rules=[
             s3.LifecycleRule(id="abort-incomplete-multipart", abort_incomplete_multipart_upload_after=

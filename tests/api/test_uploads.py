@@ -105,6 +105,18 @@ def test_complete_checks_the_parts(client):
     assert image_db.get(image["id"]).status == "uploading"
 
 
+def test_completion_sha256_must_be_hex_and_agree_with_the_grant(client):
+    image = create_image(client)
+    grant = _start(client, image["id"], {"size": 6 * MIB, "multipart": True,
+                                         "sha256": "ab" * 32})[1]
+    parts = [{"part_number": 1, "etag": "x"}, {"part_number": 2, "etag": "y"}]
+    status, error, _ = call(client, "POST", grant["complete"], {"parts": parts, "sha256": "nope"})
+    assert status == 400 and "64 hexadecimal" in error["error"]["message"]
+    status, error, _ = call(client, "POST", grant["complete"], {"parts": parts, "sha256": "cd" * 32})
+    assert status == 400 and "differs" in error["error"]["message"]
+    assert image_db.get(image["id"]).upload.sha256 == "ab" * 32
+
+
 def test_formats_cannot_change_while_uploading(client):
     image = create_image(client)
     _start(client, image["id"], {"size": 10})

@@ -14,7 +14,8 @@ from tests.support import call, create_image, deliver, drain, keys, upload_singl
 MIB = 1024 * 1024
 
 
-def _upload_multipart(client, image_id: str, data: bytes, part_size: int) -> dict:
+def _upload_multipart(client, image_id: str, data: bytes, part_size: int,
+                      sha256: str | None = None) -> dict:
     status, grant, _ = call(client, "POST", f"/v2/images/{image_id}/uploads",
                             {"size": len(data), "multipart": True, "part_size": part_size})
     assert status == 201, grant
@@ -25,10 +26,21 @@ def _upload_multipart(client, image_id: str, data: bytes, part_size: int) -> dic
         response = requests.put(part["url"], data=chunk, headers=part["headers"], timeout=30)
         assert response.status_code == 200, response.text
         parts.append({"part_number": part["part_number"], "etag": response.headers["ETag"]})
-    status, body, _ = call(client, "POST", grant["complete"], {"parts": parts})
+    completion = {"parts": parts, **({"sha256": sha256} if sha256 else {})}
+    status, body, _ = call(client, "POST", grant["complete"], completion)
     assert status == 202, body
     return grant
 
+
+def test_sha256_declared_at_completion_is_verified(server_client, server_aws):
+    data = os.urandom(6 * MIB)
+    good, bad = create_image(server_client), create_image(server_client)
+    _upload_multipart(server_client, good["id"], data, 5 * MIB, hashlib.sha256(data).hexdigest())
+    _upload_multipart(server_client, bad["id"], data, 5 * MIB, "0" * 64)
+    deliver(server_client, drain(server_aws.queue_url))
+    assert call(server_client, "GET", f"/v2/images/{good['id']}")[1]["status"] == "active"
+    rejected = call(server_client, "GET", f"/v2/images/{bad['id']}")[1]
+    assert rejected["status"] == "queued" and "sha256" in rejected["os_glint_import_error"]
 
 
 def test_presigned_put_activates_with_md5_sha512_and_size(server_client, server_aws):

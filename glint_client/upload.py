@@ -1,0 +1,233 @@
+"""Parallel, resumable multipart upload of one file into an image's direct-upload grant.
+
+Parts stream from the file into their presigned URLs from a pool of threads, each read in
+small blocks (memory stays bounded whatever the size). One more thread reads the file in
+order for the sha256 declared at completion, which the worker checks against what S3 holds:
+bytes that changed while they were being sent, or since an earlier attempt sent them, are
+rejected there. A resumed upload is refused at once when the file's size or modification
+time differ from the interrupted attempt's (as rsync judges a file unchanged)."""
+from __future__ import annotations
+
+import hashlib
+import os
+import random
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from glint_client.api import ApiError, ImageApi
+from glint_client.progress import Progress
+from glint_client.resume import StateFile, UploadState
+
+BLOCK = 1024 * 1024
+RETRIES = 5
+# Fresh URLs are asked for this long before the ones in hand expire.
+URL_MARGIN_SECONDS = 60
+
+
+class SourceChanged(Exception):
+    """The file is not the one the interrupted upload was sending."""
+
+
+class UploadFailed(Exception):
+    """A part could not be sent after every retry; the upload can be resumed."""
+
+
+@dataclass(frozen=True, slots=True)
+class Sent:
+    """What an upload run did."""
+
+    image_id: str
+    upload_id: str
+    sha256: str
+    parts_sent: int
+    parts_kept: int
+    bytes_sent: int
+
+
+def upload_file(api: ImageApi, source: Path, image_id: str, state_file: StateFile,
+                concurrency: int = 4, part_size: int | None = None,
+                progress: Progress | None = None,
+                sleep: Callable[[float], None] = time.sleep) -> Sent:
+    """Send `source` as the data of `image_id`, resuming the upload in `state_file` if there
+    is one for this image, and complete it.
+
+    Raises:
+        SourceChanged: the file differs from what the interrupted upload sent.
+        UploadFailed: a part failed every retry (run again to resume).
+        ApiError: the API refused (image not queued, quota, ...).
+    """
+    stat = source.stat()
+    size = stat.st_size
+    state, grant = _resume_or_start(api, source, stat, image_id, state_file, part_size)
+    sizes = _part_sizes(size, state.part_size)
+    held = {p["part_number"]: p["size"] for p in grant.get("uploaded_parts", [])}
+    kept = {n for n in state.parts if held.get(n) == sizes[n - 1]}
+    todo = [n for n in range(1, len(sizes) + 1) if n not in kept]
+    progress = progress or Progress("upload", size)
+    progress.add(sum(sizes[n - 1] for n in kept))
+    urls = _Urls(api, state, grant)
+    stop = threading.Event()
+
+    def send(number: int) -> None:
+        etag = _send_part(source, number, state.part_size, sizes[number - 1], urls, progress,
+                          stop, sleep)
+        state_file.record_part(state, number, etag)
+
+    with ThreadPoolExecutor(max_workers=concurrency + 1) as pool:
+        digest = pool.submit(_sha256, source, stop)
+        futures = [pool.submit(send, n) for n in todo]
+        try:
+            done, _ = wait([digest, *futures], return_when=FIRST_EXCEPTION)
+            for future in done:
+                if future.exception():
+                    raise future.exception()  # type: ignore[misc]
+        except BaseException:
+            stop.set()  # the other threads end at their next block
+            raise
+    sha256 = digest.result()
+    api.complete_upload(state.image_id, state.upload_id, state.parts, sha256)
+    state_file.remove()
+    progress.finish()
+    return Sent(state.image_id, state.upload_id, sha256, len(todo), len(kept),
+                sum(sizes[n - 1] for n in todo))
+
+
+def _resume_or_start(api: ImageApi, source: Path, stat: os.stat_result, image_id: str,
+                     state_file: StateFile, part_size: int | None
+                     ) -> tuple[UploadState, dict[str, Any]]:
+    state = state_file.load()
+    if state and state.image_id == image_id and state.endpoint == api.base:
+        if (state.size, state.mtime_ns) != (stat.st_size, stat.st_mtime_ns):
+            raise SourceChanged(f"{source} changed since the interrupted upload (size or "
+                                "modification time); start again with --fresh.")
+        try:
+            return state, api.describe_upload(image_id, state.upload_id, 1)
+        except ApiError as exc:
+            if exc.status != 404:  # 404: superseded, failed or completed; start afresh
+                raise
+    grant = api.start_upload(image_id, stat.st_size, part_size)
+    state = UploadState(source=str(source.resolve()), size=stat.st_size,
+                        mtime_ns=stat.st_mtime_ns, endpoint=api.base, image_id=image_id,
+                        upload_id=grant["upload_id"], part_size=grant["part_size"])
+    state_file.save(state)
+    return state, grant
+
+
+def _part_sizes(size: int, part_size: int) -> list[int]:
+    full, rest = divmod(size, part_size)
+    return [part_size] * full + ([rest] if rest or not full else [])
+
+
+class _Urls:
+    """Presigned part URLs, fetched a page at a time and refreshed before they expire."""
+
+    def __init__(self, api: ImageApi, state: UploadState, grant: dict[str, Any]) -> None:
+        self.api, self.state = api, state
+        self._lock = threading.Lock()
+        self._urls: dict[int, dict[str, Any]] = {}
+        self._expires: dict[int, float] = {}
+        self._take(grant)
+
+    def get(self, number: int, refresh: bool = False) -> dict[str, Any]:
+        """The URL and headers for part `number`."""
+        with self._lock:
+            stale = self._expires.get(number, 0) - URL_MARGIN_SECONDS < time.time()
+            if refresh or stale or number not in self._urls:
+                self._take(self.api.describe_upload(self.state.image_id, self.state.upload_id,
+                                                    number))
+            return self._urls[number]
+
+    def _take(self, grant: dict[str, Any]) -> None:
+        until = datetime.fromisoformat(grant["expires_at"].replace("Z", "+00:00")).timestamp()
+        for part in grant.get("parts", []):
+            self._urls[part["part_number"]] = part
+            self._expires[part["part_number"]] = until
+
+
+class _PartBody:
+    """A part read from the file in 1 MiB blocks as it is sent, counting progress. It has a
+    length, so requests sends a Content-Length (the URL signs it), never chunked encoding."""
+
+    def __init__(self, fd: int, offset: int, length: int, progress: Progress,
+                 stop: threading.Event) -> None:
+        self.fd, self.offset, self.length = fd, offset, length
+        self.progress, self.stop = progress, stop
+        self.sent = 0
+
+    def __len__(self) -> int:
+        return self.length
+
+    def __iter__(self) -> Iterator[bytes]:
+        while self.sent < self.length:
+            if self.stop.is_set():
+                raise UploadFailed("stopped")
+            data = os.pread(self.fd, min(BLOCK, self.length - self.sent), self.offset + self.sent)
+            if not data:
+                raise UploadFailed("the file got shorter while it was being sent")
+            self.sent += len(data)
+            self.progress.add(len(data))
+            yield data
+
+
+def _send_part(source: Path, number: int, part_size: int, length: int, urls: _Urls,
+               progress: Progress, stop: threading.Event,
+               sleep: Callable[[float], None]) -> str:
+    """PUT one part, retrying with backoff; returns S3's ETag."""
+    fd = os.open(source, os.O_RDONLY)
+    try:
+        refresh = False
+        for attempt in range(RETRIES):
+            body = _PartBody(fd, (number - 1) * part_size, length, progress, stop)
+            target = urls.get(number, refresh)
+            try:
+                answer = requests.put(target["url"], data=body, headers=target["headers"],
+                                      timeout=120)
+            except requests.RequestException as exc:
+                error = f"part {number}: {exc}"
+            else:
+                if answer.status_code == 200:
+                    return answer.headers["ETag"]
+                error = f"part {number}: S3 answered {answer.status_code} {answer.text[:200]}"
+                refresh = answer.status_code == 403  # expired or superseded URL
+            progress.add(-body.sent)
+            if stop.is_set():
+                break
+            sleep(min(30.0, 0.5 * 2 ** attempt) * (0.5 + random.random()))
+        raise UploadFailed(f"{error}; run the command again to resume.")
+    finally:
+        os.close(fd)
+
+
+def _sha256(source: Path, stop: threading.Event) -> str:
+    """The file's sha256, read once in order."""
+    whole = hashlib.sha256()
+    with open(source, "rb") as file:
+        while not stop.is_set() and (block := file.read(BLOCK * 8)):
+            whole.update(block)
+    return whole.hexdigest()
+
+
+def wait_until_settled(api: ImageApi, image_id: str, timeout: float,
+                       sleep: Callable[[float], None] = time.sleep,
+                       on_status: Callable[[str], None] = lambda s: None) -> dict[str, Any]:
+    """Follow the image until it is `active` or back in `queued` (rejected); the last image
+    shown is returned, whatever its status, when `timeout` passes first."""
+    deadline = time.monotonic() + timeout
+    last = ""
+    while True:
+        image = api.get_image(image_id)
+        if image["status"] != last:
+            on_status(image["status"])
+            last = image["status"]
+        if image["status"] in ("active", "queued", "killed") or time.monotonic() > deadline:
+            return image
+        sleep(1.0)
+
