@@ -14,6 +14,8 @@ from chalicelib.api.routing import has_trailing_slash, not_found
 
 # The methods API Gateway and the local runtime hand to the app.
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+# How the 405 views are named (app.routes lists them beside the real ones).
+VIEW_PREFIX = "method_not_allowed"
 
 
 def install(app: Chalice) -> None:
@@ -27,7 +29,7 @@ def install(app: Chalice) -> None:
         # The path's own authorizer: an unauthenticated call is 401 first, as in Glance.
         authorizer = next(iter(views.values())).authorizer
         app.route(path, methods=missing, content_types=["*/*"], authorizer=authorizer,
-                  name=f"method_not_allowed{path.replace('/', '_')}")(_refusal(app, allowed))
+                  name=f"{VIEW_PREFIX}{path.replace('/', '_')}")(_refusal(app, allowed))
 
 
 def _refusal(app: Chalice, allowed: list[str]) -> Callable[..., Response]:
