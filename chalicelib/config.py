@@ -54,6 +54,8 @@ class Settings:
     """Deployment settings; every field comes from one `GLINT_*` variable."""
 
     stage: str
+    # Running in AWS Lambda (the runtime sets AWS_LAMBDA_FUNCTION_NAME), whatever the stage.
+    in_lambda: bool
     region: str
     aws_endpoint_url: str | None
     bucket: str
@@ -101,6 +103,8 @@ class Settings:
     policy: Policy
     property_protections: PropertyProtections | None
     validate_member_projects: bool
+    # Secrets Manager names of signing certificates: this prefix + the certificate's uuid.
+    certificate_secret_prefix: str
 
     @property
     def default_store(self) -> Store:
@@ -169,6 +173,7 @@ def get_settings() -> Settings:
     bucket = os.environ.get("GLINT_BUCKET", f"{prefix}-images")
     return Settings(
         stage=stage,
+        in_lambda=bool(os.environ.get("AWS_LAMBDA_FUNCTION_NAME")),
         region=os.environ.get("AWS_REGION", os.environ.get("AWS_DEFAULT_REGION", "us-east-1")),
         aws_endpoint_url=os.environ.get("AWS_ENDPOINT_URL") or None,
         bucket=bucket,
@@ -229,4 +234,7 @@ def get_settings() -> Settings:
         # Check that projects exist (in Keystone, in keystone mode) before sharing with them.
         validate_member_projects=os.environ.get("GLINT_VALIDATE_MEMBER_PROJECTS",
                                                 "false").lower() == "true",
+        # img_signature_certificate_uuid names a secret holding a PEM certificate (docs/signing.md).
+        certificate_secret_prefix=os.environ.get("GLINT_CERTIFICATE_SECRET_PREFIX",
+                                                 f"{prefix}/certificates/"),
     )

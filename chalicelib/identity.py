@@ -23,7 +23,8 @@ def authenticator() -> Authenticator:
     """The authenticator GLINT_AUTH selects for this stage.
 
     Raises:
-        AuthConfigError: the mode is unknown, incomplete, or noauth outside the local stage.
+        AuthConfigError: the mode is unknown or incomplete, or noauth outside the local stage
+            or in AWS Lambda.
     """
     return _build(get_settings())
 
@@ -32,6 +33,12 @@ def authenticator() -> Authenticator:
 def _build(settings: Settings) -> Authenticator:
     # Cached per settings so the Keystone token cache lives as long as the configuration does.
     if settings.auth_mode == "noauth":
+        # A stage name is only a setting; a function running in Lambda is deployed, whatever
+        # its stage says, and must never trust headers.
+        if settings.in_lambda:
+            raise AuthConfigError("GLINT_AUTH=noauth (trusted headers and development tokens) "
+                                  "is never allowed in AWS Lambda, whatever the stage "
+                                  f"('{settings.stage}'); use keystone or jwt.")
         return NoAuth(settings.stage)
     if settings.auth_mode == "keystone":
         return KeystoneAuthenticator(settings.auth)

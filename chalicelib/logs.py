@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import logging
-import os
 import re
 import sys
 from collections.abc import Iterator, Mapping
@@ -50,9 +49,9 @@ def configure(*adopted: logging.Logger) -> None:
     root = logging.getLogger()
     if any(isinstance(h.formatter, RedactingFormatter) for h in root.handlers):
         return
-    if root.handlers and not os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):
-        return
     settings = get_settings()
+    if root.handlers and not settings.in_lambda:
+        return
     for existing in list(root.handlers):
         root.removeHandler(existing)
     root.addHandler(handler(settings.log_format))

@@ -9,8 +9,13 @@ from chalicelib.blobs.keys import STAGING_PREFIX
 from chalicelib.config import Settings
 from chalicelib.db.models import ALL_MODELS
 
-# The worker's Lambda timeout; the queue's visibility timeout must exceed it.
+# The worker's Lambda timeout (Lambda's maximum).
 WORKER_TIMEOUT_SECONDS = 900
+# The dead-letter handler's Lambda timeout: it fails a few records per message.
+DEAD_LETTERS_TIMEOUT_SECONDS = 60
+# AWS: a queue's visibility timeout should be at least 6x its consumer's function timeout,
+# so that retries after throttling or a slow batch do not deliver a message twice at once.
+VISIBILITY_PER_TIMEOUT = 6
 # Hashing streams 1 MiB chunks; more memory buys Lambda CPU and network throughput.
 WORKER_MEMORY_MB = 1024
 # How often the reaper looks for stalled imports and abandoned uploads.
@@ -49,6 +54,7 @@ class QueueSpec:
     name: str
     dlq_name: str
     visibility_timeout: int
+    dlq_visibility_timeout: int
     max_receive_count: int
     dlq_retention_seconds: int
 
@@ -58,7 +64,8 @@ def import_queue(settings: Settings, visibility_timeout: int | None = None) -> Q
     return QueueSpec(
         name=settings.import_queue,
         dlq_name=f"{settings.import_queue}-dlq",
-        visibility_timeout=visibility_timeout or WORKER_TIMEOUT_SECONDS + 60,
+        visibility_timeout=visibility_timeout or VISIBILITY_PER_TIMEOUT * WORKER_TIMEOUT_SECONDS,
+        dlq_visibility_timeout=VISIBILITY_PER_TIMEOUT * DEAD_LETTERS_TIMEOUT_SECONDS,
         max_receive_count=MAX_RECEIVE_COUNT,
         dlq_retention_seconds=DLQ_RETENTION_SECONDS,
     )

@@ -9,6 +9,7 @@ import signal
 import sys
 import threading
 from pathlib import Path
+from typing import Any
 
 from glint_local import embedded_aws, metadefs_loader
 
@@ -35,15 +36,19 @@ def main(argv: list[str] | None = None) -> int:
     from glint_local import http_front, provision
     from glint_local.pump import EventPump
 
+    world = _deployed_world(args, endpoint)
     aws.reset()
     settings = get_settings()
     resources = provision.provision(settings, visibility_timeout=args.visibility_timeout)
     if args.metadefs:
         metadefs_loader.load(Path(args.metadefs))
-    pump = EventPump(app, aws.sqs(), resources.queue_urls, settings.region)
+    invoker = world.invoker if world else None
+    if world:
+        world.enforce()
+    pump = EventPump(app, aws.sqs(), resources.queue_urls, settings.region, invoker=invoker)
     pump.start()
     server = http_front.serve(app, Config.create(chalice_stage="local", config_from_disk=stage_config),
-                              args.host, args.port)
+                              args.host, args.port, invoker=invoker)
     api = f"http://{args.host}:{server.server.server_address[1]}"
     provision.allow_upload_page(settings, api)
     print(_banner(api, endpoint), flush=True)
@@ -58,6 +63,8 @@ def main(argv: list[str] | None = None) -> int:
     print("Stopping Glint...", flush=True)
     server.server.shutdown()
     pump.stop()
+    if world:
+        world.close()
     moto.stop()
     return 0
 
@@ -76,7 +83,28 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--visibility-timeout", type=int, default=30,
                         help="import queue visibility timeout in seconds (a failed message "
                              "comes back after this long)")
+    parser.add_argument("--enforce-iam", action="store_true",
+                        help="run each function with its own role from the synthesized stack; "
+                             "the embedded AWS enforces IAM")
+    parser.add_argument("--lambda-limits", action="store_true",
+                        help="give each function the stack's timeout and ephemeral storage")
+    parser.add_argument("--template", type=Path,
+                        help="the synthesized stack to model (default: synthesize it, ~1 min)")
     return parser.parse_args(argv)
+
+
+def _deployed_world(args: argparse.Namespace, endpoint: str) -> Any:
+    """The deployed stack's world (glint_local.deployed), or None for the plain runtime."""
+    if not (args.enforce_iam or args.lambda_limits):
+        return None
+    import tempfile
+
+    from chalicelib.config import get_settings
+    from glint_local import deployed
+    get_settings.cache_clear()
+    return deployed.open_world(endpoint, get_settings(), Path(tempfile.mkdtemp(prefix="glint-")),
+                               args.template, enforce_iam=args.enforce_iam,
+                               limits=args.lambda_limits)
 
 
 def _apply_stage_environment(stage: str) -> dict:

@@ -1,19 +1,40 @@
-"""The app over HTTP on loopback: Chalice's local server, plus chunked request bodies.
+"""The app over HTTP on loopback: Chalice's local server, plus chunked request bodies, with
+each request one invocation of the API function (through the runtime's invoker).
 
 Chalice's local handler reads a body by Content-Length only; python-glanceclient sends image
 data chunked, which would arrive empty. This handler de-chunks before the app sees it."""
 from __future__ import annotations
 
+import functools
+import json
 from typing import Any
 
 from chalice import Chalice
 from chalice.config import Config
-from chalice.local import ChaliceRequestHandler, CustomLocalChalice, LocalChalice, LocalDevServer
+from chalice.local import (ChaliceRequestHandler, CustomLocalChalice, LocalChalice,
+                           LocalDevServer, LocalGateway)
 
+from glint_local.envelope import InvocationStopped, Invoker
 from glint_local.not_found import NotFoundMixin
+
+# Chalice packages the REST API's function with the handler `app.app`.
+API_HANDLER = "app"
+# API Gateway stops waiting for its integration after 29 seconds and answers 504.
+INTEGRATION_TIMEOUT_SECONDS = 29
 
 
 class _ChunkAwareHandler(NotFoundMixin, ChaliceRequestHandler):
+    def __init__(self, *args: Any, invoker: Invoker, **kwargs: Any) -> None:
+        self._invoker = invoker
+        super().__init__(*args, **kwargs)
+
+    def _generic_handle(self) -> None:
+        self.local_gateway = _InvokedGateway(self.local_gateway, self._invoker)
+        super()._generic_handle()
+
+    # The base class binds these to its own _generic_handle.
+    do_GET = do_PUT = do_POST = do_HEAD = do_DELETE = do_PATCH = do_OPTIONS = _generic_handle
+
     def _parse_payload(self) -> tuple[dict[str, Any], bytes | None]:
         if "chunked" not in self.headers.get("transfer-encoding", "").lower():
             return super()._parse_payload()
@@ -31,9 +52,32 @@ class _ChunkAwareHandler(NotFoundMixin, ChaliceRequestHandler):
         return headers, bytes(body)
 
 
-def serve(app: Chalice, config: Config, host: str, port: int) -> LocalDevServer:
-    """A server for `app` on host:port with chunked-body support (call serve_forever)."""
+class _InvokedGateway:
+    """Chalice's local gateway, with the app's work run as one invocation of the API."""
+
+    def __init__(self, gateway: LocalGateway, invoker: Invoker) -> None:
+        self._gateway, self._invoker = gateway, invoker
+
+    def handle_request(self, **request: Any) -> dict[str, Any]:
+        try:
+            return self._invoker.invoke(API_HANDLER,
+                                        lambda _: self._gateway.handle_request(**request),
+                                        deadline_seconds=INTEGRATION_TIMEOUT_SECONDS)
+        except InvocationStopped as exc:
+            # API Gateway's answers: its own timeout, or the function's failure.
+            timed_out = "timed out" in str(exc)
+            status, message = ((504, "Endpoint request timed out") if timed_out
+                               else (502, "Internal server error"))
+            return {"statusCode": status, "headers": {"Content-Type": "application/json"},
+                    "multiValueHeaders": {}, "body": json.dumps({"message": message})}
+
+
+def serve(app: Chalice, config: Config, host: str, port: int,
+          invoker: Invoker | None = None) -> LocalDevServer:
+    """A server for `app` on host:port with chunked-body support (call serve_forever);
+    `invoker` runs each request's invocation (directly by default)."""
     # What chalice.local.create_local_server does, with our handler class.
     CustomLocalChalice.__bases__ = (LocalChalice, app.__class__)
     app.__class__ = CustomLocalChalice
-    return LocalDevServer(app, config, host, port, handler_cls=_ChunkAwareHandler)
+    return LocalDevServer(app, config, host, port, handler_cls=functools.partial(
+        _ChunkAwareHandler, invoker=invoker or Invoker()))

@@ -15,7 +15,8 @@ from typing import Any
 
 from chalice import Chalice
 from chalice.app import Rate, ScheduledEventConfig, SQSEventConfig
-from chalice.local import LambdaContext
+
+from glint_local.envelope import Invoker
 
 log = logging.getLogger(__name__)
 _RATE = re.compile(r"^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$")
@@ -57,12 +58,14 @@ def rate_seconds(expression: Any) -> int | None:
 
 
 class EventPump:
-    """Background threads that feed the app's event handlers until `stop()`."""
+    """Background threads that feed the app's event handlers until `stop()`; `invoker` runs
+    each invocation (directly, or in the deployed stack's envelope)."""
 
     def __init__(self, app: Chalice, sqs: Any, queue_urls: dict[str, str], region: str,
-                 poll_seconds: int = 1) -> None:
+                 poll_seconds: int = 1, invoker: Invoker | None = None) -> None:
         self._app, self._sqs, self._queue_urls = app, sqs, queue_urls
         self._region, self._poll_seconds = region, poll_seconds
+        self._invoker = invoker or Invoker()
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
 
@@ -92,14 +95,17 @@ class EventPump:
 
     def _consume(self, source: SQSEventConfig) -> None:
         url = self._queue_urls[source.queue]
-        arn = queue_arn(self._sqs, url)
+        # Lambda's event source mapping polls and deletes with the function's own role.
+        with self._invoker.acting_as(source.name):
+            arn = queue_arn(self._sqs, url)
         handler = self._app.handler_map[source.name]
         while not self._stopping.is_set():
             try:
-                messages = self._sqs.receive_message(
-                    QueueUrl=url, MaxNumberOfMessages=min(source.batch_size, 10),
-                    WaitTimeSeconds=self._poll_seconds, AttributeNames=["All"],
-                    MessageAttributeNames=["All"]).get("Messages", [])
+                with self._invoker.acting_as(source.name):
+                    messages = self._sqs.receive_message(
+                        QueueUrl=url, MaxNumberOfMessages=min(source.batch_size, 10),
+                        WaitTimeSeconds=self._poll_seconds, AttributeNames=["All"],
+                        MessageAttributeNames=["All"]).get("Messages", [])
             except Exception:  # noqa: BLE001 - keep polling through transient errors
                 log.exception("receive failed", extra={"queue": source.queue})
                 self._stopping.wait(1)
@@ -109,25 +115,37 @@ class EventPump:
 
     def deliver(self, handler: Any, name: str, messages: list[dict[str, Any]], url: str,
                 arn: str) -> bool:
-        """Invoke the handler with one batch; delete the batch only if it succeeded."""
+        """Invoke the handler `name` with one batch; delete the batch only if it succeeded."""
+        event = sqs_event(messages, arn, self._region)
         try:
-            handler(sqs_event(messages, arn, self._region), _context(name))
+            self._invoker.invoke(name, lambda context: handler(event, context))
         except Exception:  # noqa: BLE001 - like Lambda: the batch returns to the queue
             log.exception("handler failed; messages will be redelivered", extra={"handler": name})
             return False
-        self._sqs.delete_message_batch(QueueUrl=url, Entries=[
-            {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)])
+        try:
+            with self._invoker.acting_as(name):
+                self._sqs.delete_message_batch(QueueUrl=url, Entries=[
+                    {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
+                    for i, m in enumerate(messages)])
+        except Exception:  # noqa: BLE001 - handled, but SQS will deliver it again
+            log.exception("delete failed; messages will be redelivered", extra={"handler": name})
+            return False
         return True
 
+    def run_scheduled(self, name: str) -> None:
+        """Run the scheduled handler `name` once, as its rule would.
+
+        Raises:
+            Exception: whatever the invocation raised (InvocationStopped at its deadline).
+        """
+        handler = self._app.handler_map[name]
+        event = scheduled_event(f"arn:aws:events:{self._region}:123456789012:rule/{name}",
+                                self._region)
+        self._invoker.invoke(name, lambda context: handler(event, context))
+
     def _tick(self, source: ScheduledEventConfig, period: int) -> None:
-        handler = self._app.handler_map[source.name]
-        rule_arn = f"arn:aws:events:{self._region}:123456789012:rule/{source.name}"
         while not self._stopping.wait(period):
             try:
-                handler(scheduled_event(rule_arn, self._region), _context(source.name))
+                self.run_scheduled(source.name)
             except Exception:  # noqa: BLE001 - a failed run is retried at the next tick
                 log.exception("scheduled handler failed", extra={"handler": source.name})
-
-
-def _context(name: str) -> LambdaContext:
-    return LambdaContext(function_name=name, memory_size=1024, max_runtime_ms=900_000)

@@ -6,13 +6,15 @@ import logging
 from chalice import Blueprint
 from chalice.app import AuthRequest, AuthResponse, ChaliceAuthorizer
 
-from chalicelib import identity
+from chalicelib import identity, logs
 from chalicelib.auth.noauth import LOCAL_STAGE
 from chalicelib.config import get_settings
 from chalicelib.domain.errors import Unauthorized
 
 log = logging.getLogger(__name__)
 bp = Blueprint(__name__)
+# Lambda loads this module itself (not app.py) for its functions: set up logging here too.
+logs.configure()
 
 
 class GatewayUnauthorized(Exception):

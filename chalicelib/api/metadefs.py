@@ -5,6 +5,7 @@ from typing import Any
 
 from chalice import Blueprint, Response
 
+from chalicelib import logs
 from chalicelib.api import metadefs_render as render
 from chalicelib.api.routing import (base_url, json_body, json_response, no_content,
                                     query_params, route)
@@ -16,6 +17,8 @@ from chalicelib.domain.metadefs_schemas import schema
 from chalicelib.services import metadefs as service
 
 bp = Blueprint(__name__)
+# Lambda loads this module itself (not app.py) for its functions: set up logging here too.
+logs.configure()
 NAMESPACE = "/v2/metadefs/namespaces/{namespace}"
 # The identity the one-off loader function acts as: it is run by operators, never by users.
 _LOADER_CONTEXT = RequestContext(project_id="admin", user_id="metadefs-loader",

@@ -17,6 +17,8 @@ from chalicelib.pipeline.requests import CopyRequest, WebDownloadRequest
 
 log = logging.getLogger(__name__)
 bp = Blueprint(__name__)
+# Lambda loads this module itself (not app.py) for its functions: set up logging here too.
+logs.configure()
 _QUEUE = topology.import_queue(get_settings())
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from datetime import datetime, timezone
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from enum import StrEnum
@@ -19,6 +20,7 @@ from chalicelib.pipeline import import_stores, task_progress, variants
 from chalicelib.pipeline.events import ObjectCreated
 from chalicelib.pipeline.hashing import OS_HASH_ALGO, Digests, digest
 from chalicelib.pipeline.inspect import StreamInspector
+from chalicelib.pipeline.signature import verifier_for
 from chalicelib.services import quotas as quota_service
 
 log = logging.getLogger(__name__)
@@ -72,6 +74,7 @@ def _verify_and_activate(lease: _Lease, pending: PendingUpload) -> Outcome:
     image = lease.image
     settings = get_settings()
     inspector = StreamInspector(image.disk_format or "", settings.max_virtual_size_bytes)
+    signed = verifier_for(image, datetime.now(timezone.utc))  # refuses a bad certificate early
     progress = task_progress.begin(image, lease.clock)
     with variants.spool(bool(settings.convert_to)) as spool:
         with (tracing.subsegment("hash", image_id=image.id, project=image.owner,
@@ -79,8 +82,11 @@ def _verify_and_activate(lease: _Lease, pending: PendingUpload) -> Outcome:
               metrics.throughput("Verify", pending.size)):
             digests = digest(objects.iter_chunks(pending.key), with_sha256=bool(pending.sha256),
                              on_progress=lease.renew_if_due,
-                             observers=(inspector.eat, *spool.observers, progress.observe))
+                             observers=(inspector.eat, *spool.observers, progress.observe,
+                                        *((signed.observe,) if signed else ())))
         _check(digests, pending)
+        if signed:
+            signed.verify()
         inspection = inspector.verdict()
         # Uploads land in the default store, whose bucket is the one they were staged in.
         converted = spool.convert(image, pending.id, inspection, settings.default_store.id,

@@ -13,6 +13,7 @@ from typing import Any
 from chalicelib.blobs import keys, objects
 from chalicelib.config import get_settings
 from chalicelib.db import images as image_db
+from chalicelib.domain import signatures
 from chalicelib.domain.context import RequestContext
 from chalicelib.domain.errors import Conflict, ImageRejected, Invalid, QuotaExceeded
 from chalicelib.domain.image import (Image, ImportClaim, PendingUpload, Status, transition,
@@ -109,6 +110,7 @@ def import_image(ctx: RequestContext, image_id: str, body: Any,
     if not (image.disk_format and image.container_format):
         raise Conflict("Properties disk_format, container_format must be set prior to "
                        "importing data.")
+    signatures.requested(image.properties)  # incomplete signature properties: 400 now
     if request.method != "copy-image":  # multi-store: which stores the data goes to
         image = import_stores.with_targets(image, body)
     if request.method == "web-download":
@@ -201,6 +203,7 @@ def _writable(ctx: RequestContext, image_id: str, data: bytes, declared_size: in
     if image.status is not Status.QUEUED:
         raise Conflict(f"Image status is '{image.status}'; data can be {verb} only while the "
                        "image is queued.")
+    signatures.requested(image.properties)  # incomplete signature properties: 400 now
     return image
 
 

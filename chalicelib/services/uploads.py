@@ -11,6 +11,7 @@ from chalicelib.blobs import keys, multipart, objects, presign
 from chalicelib.blobs.presign import PresignedRequest
 from chalicelib.config import get_settings
 from chalicelib.db import images as image_db
+from chalicelib.domain import signatures
 from chalicelib.domain.context import RequestContext
 from chalicelib.domain.errors import Conflict, Invalid, NotFound
 from chalicelib.domain.image import (Image, PendingUpload, Status, transition, utcnow,
@@ -66,6 +67,7 @@ def start_upload(ctx: RequestContext, image_id: str, body: Any) -> UploadGrant:
     if not (image.disk_format and image.container_format):
         raise Conflict("Properties disk_format, container_format must be set prior to "
                        "saving data.")
+    signatures.requested(image.properties)  # incomplete signature properties: 400 now
     plan = plan_upload(request, settings.single_upload_max_bytes, settings.multipart_part_size)
     upload_id = uuid.uuid4().hex
     key = keys.staging_key(image.id, upload_id)

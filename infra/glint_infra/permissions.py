@@ -2,13 +2,17 @@
 
 The API signs URLs with its own credentials, and a presigned URL can do only what its signer
 may do. So the API role may PutObject under staging/ (uploads, parts, completing multipart)
-and GetObject under images/ (download redirects), though the API itself never reads image
-bytes. It may not read staging/, where unverified uploads sit.
+and GetObject under images/ (download redirects). `PUT .../file` verifies small images inline
+(GLINT_DIRECT_PUT_MAX_BYTES), as the worker does: for that alone the API reads staging/ and
+copies into images/.
+
+Image data may live in several stores (GLINT_STORES, one bucket each): every statement on
+images/ covers the images/ prefix of every store's bucket.
 """
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import aws_cdk as cdk
 from aws_cdk import aws_dynamodb as dynamodb
@@ -46,8 +50,12 @@ class Resources:
     bus: events.IEventBus
     import_queue: sqs.IQueue
     dlq: sqs.IQueue
-    # GLINT_KEYSTONE_SECRET_ID, when Keystone's service credentials live in Secrets Manager.
-    keystone_secret: str | None = None
+    # Setting (GLINT_KEYSTONE_SECRET_ID, ...) -> the secret it names, for its readers.
+    secrets: dict[str, str] = field(default_factory=dict)
+    # The buckets of the stores other than the default one (which is `bucket`).
+    store_buckets: tuple[str, ...] = ()
+    # Signing certificates are the secrets named with this prefix (docs/signing.md).
+    certificate_prefix: str = ""
 
 
 def grant(roles: dict[str, iam.Role], on: Resources) -> None:
@@ -60,41 +68,61 @@ def grant(roles: dict[str, iam.Role], on: Resources) -> None:
 def policies(on: Resources) -> dict[str, list[iam.PolicyStatement]]:
     """Function logical id -> what it may do."""
     staging = on.bucket.arn_for_objects(f"{STAGING_PREFIX}*")
-    images = on.bucket.arn_for_objects(f"{IMAGES_PREFIX}*")
+    images = [on.bucket.arn_for_objects(f"{IMAGES_PREFIX}*"),
+              *(f"arn:{cdk.Aws.PARTITION}:s3:::{bucket}/{IMAGES_PREFIX}*"
+                for bucket in on.store_buckets)]
     image_table = [on.tables["images_table"].attr_arn]
     publish = _allow(["events:PutEvents"], [on.bus.event_bus_arn])
     count_usage = _allow(USAGE_COUNTERS, [on.tables["usage_table"].attr_arn])
     # The import's task record: processing, progress, success or failure.
     track_task = _allow(IMAGE_RECORD, [on.tables["tasks_table"].attr_arn])
     request_import = _allow(REQUEST_IMPORT, [on.import_queue.queue_arn])
-    # Validating tokens with Keystone may need the service's credentials.
-    authenticate = [_allow(["secretsmanager:GetSecretValue"], [_secret_arn(on.keystone_secret)])
-                    ] if on.keystone_secret else []
+    # Each configured secret, to the functions that read it (and get its setting).
+    read_secrets = {name: [_allow(["secretsmanager:GetSecretValue"], [_secret_arn(secret)])
+                           for variable, secret in on.secrets.items()
+                           if name in fn.SECRET_READERS[variable]]
+                    for name in fn.FUNCTIONS}
+    # Copies between stores and cleaning up after them (UploadPartCopy above 256 MiB).
+    write_copies = _allow(("s3:PutObject", "s3:AbortMultipartUpload", "s3:DeleteObject"), images)
+    delete_copies = _allow(("s3:DeleteObject",), images)
+    # Verifying a signed image's data (the worker, and the API for PUT .../file).
+    read_certificates = _allow(["secretsmanager:GetSecretValue"], [
+        f"arn:{cdk.Aws.PARTITION}:secretsmanager:{cdk.Aws.REGION}:{cdk.Aws.ACCOUNT_ID}:"
+        f"secret:{on.certificate_prefix}*"])
     return {
-        fn.AUTHORIZER_FUNCTION: authenticate,
-        fn.API_FUNCTION: [*authenticate,
+        fn.AUTHORIZER_FUNCTION: read_secrets[fn.AUTHORIZER_FUNCTION],
+        fn.API_FUNCTION: [*read_secrets[fn.API_FUNCTION],
             _allow(TABLE_READ + TABLE_WRITE, _with_indexes(on.tables.values())),
             # Presigned single and part PUTs, Create/CompleteMultipartUpload, ListParts,
-            # aborts, small bodies through PUT .../file.
-            _allow(("s3:PutObject", "s3:ListMultipartUploadParts") + DISCARD_STAGED, [staging]),
-            # Presigned download redirects; deleting an image deletes its data.
-            _allow(("s3:GetObject", "s3:DeleteObject"), [images]),
+            # aborts, small bodies through PUT .../file; PUT .../file then hashes and copies
+            # them (HeadObject and CopyObject's source read need GetObject).
+            _allow(("s3:GetObject", "s3:PutObject", "s3:ListMultipartUploadParts")
+                   + DISCARD_STAGED, [staging]),
+            # Presigned download redirects; deleting an image (or one store's copy) deletes
+            # its data; PUT .../file copies the verified bytes in.
+            _allow(("s3:GetObject", "s3:PutObject", "s3:DeleteObject"), images),
             # Deleting an image empties its staging prefix (objects, open multipart uploads).
             _list_staging(on.bucket),
-            request_import, publish,
+            request_import, publish, read_certificates,
         ],
         fn.WORKER_FUNCTION: [
             _allow(IMAGE_RECORD, image_table), count_usage, track_task,
+            # web-download holds the fetched size against the owner's limits, which it reads
+            # first (per-project overrides live on the usage item).
+            _allow(("dynamodb:GetItem",), [on.tables["usage_table"].attr_arn]),
             # Hash and inspect the staged object, then copy it (multipart above 256 MiB);
             # web-download streams the fetched bytes into staging by multipart upload.
             _allow(("s3:GetObject", "s3:PutObject") + DISCARD_STAGED, [staging]),
-            _allow(("s3:PutObject", "s3:AbortMultipartUpload", "s3:DeleteObject"), [images]),
+            # copy-image reads an active copy in one store and writes it into another.
+            _allow(("s3:GetObject",), images), write_copies,
             _allow(CONSUME, [on.import_queue.queue_arn]),
-            publish,
+            publish, read_certificates,
         ],
         fn.DEAD_LETTERS_FUNCTION: [
             _allow(IMAGE_RECORD, image_table), count_usage, track_task,
             _allow(DISCARD_STAGED, [staging]),
+            # A copy that failed for good leaves no pending copy behind in its store.
+            delete_copies,
             _allow(CONSUME, [on.dlq.queue_arn]),
             publish,
         ],
@@ -114,7 +142,7 @@ def policies(on: Resources) -> dict[str, list[iam.PolicyStatement]]:
             count_usage,
             _allow(("dynamodb:Query", "dynamodb:BatchWriteItem"),
                    [on.tables["members_table"].attr_arn]),
-            _allow(("s3:DeleteObject",), [images]),
+            delete_copies,
             _allow(DISCARD_STAGED, [staging]), _list_staging(on.bucket),
             publish,
         ],

@@ -15,7 +15,10 @@ from glint_infra.suppressions import accept
 def import_queues(scope: Construct, settings: Settings) -> tuple[sqs.Queue, sqs.Queue]:
     """(queue, dlq): S3 notifications in; after MAX_RECEIVE_COUNT failures, the DLQ."""
     spec = topology.import_queue(settings)
+    # The DLQ has a consumer too (the dead-letter handler): its visibility follows that
+    # function's timeout, or Lambda refuses the trigger.
     dlq = encrypted_queue(scope, "ImportDlq", queue_name=spec.dlq_name,
+                          visibility_timeout=cdk.Duration.seconds(spec.dlq_visibility_timeout),
                           retention_period=cdk.Duration.seconds(spec.dlq_retention_seconds))
     queue = encrypted_queue(scope, "ImportQueue", queue_name=spec.name,
                             visibility_timeout=cdk.Duration.seconds(spec.visibility_timeout),

@@ -15,7 +15,9 @@ class GlintStack(cdk.Stack):
     """Environment-agnostic: synthesizes offline, deploys to whichever account/region."""
 
     def __init__(self, scope: Construct, deployment: Deployment, source_dir: Path,
-                 allowed_origins: str, with_dependencies: bool = True) -> None:
+                 allowed_origins: str, with_dependencies: bool = True,
+                 worker_concurrency: int = functions.WORKER_MAX_CONCURRENCY,
+                 protect_tables: bool = False) -> None:
         # The construct id is the Chalice stage: chalice.cdk packages the stage named after it.
         super().__init__(scope, deployment.stage, stack_name=deployment.stack_name,
                          description=f"Glint (OpenStack Images API v2), stage {deployment.stage}")
@@ -23,16 +25,18 @@ class GlintStack(cdk.Stack):
         bucket = storage.image_bucket(self, settings.bucket, allowed_origins.split(","))
         import_queue, dlq = queues.import_queues(self, settings)
         storage.notify_imports(bucket, settings.bucket, import_queue)
-        table_by_field = tables.tables(self, settings)
+        table_by_field = tables.tables(self, settings, protect_tables)
         bus = events.event_bus(self, settings)
         events.example_consumer(self, bus, settings)
         roles = functions.function_roles(self)
         app = functions.chalice_app(self, deployment, source_dir, roles, {
             functions.WORKER_FUNCTION: import_queue, functions.DEAD_LETTERS_FUNCTION: dlq,
-        }, with_dependencies)
+        }, with_dependencies, worker_concurrency)
         permissions.grant(roles, permissions.Resources(
             bucket=bucket, tables=table_by_field, bus=bus, import_queue=import_queue, dlq=dlq,
-            keystone_secret=deployment.extra_environment.get("GLINT_KEYSTONE_SECRET_ID")))
+            secrets=deployment.secrets(),
+            certificate_prefix=settings.certificate_secret_prefix,
+            store_buckets=tuple(store.bucket for store in settings.stores if not store.default)))
         functions.after_policies(app, roles)
         gateway.gateway_responses(self, app, deployment)
         monitoring.monitor(self, app, deployment.stack_name, dlq)

@@ -36,7 +36,9 @@ def image_bucket(scope: Construct, name: str, allowed_origins: list[str]) -> s3.
             s3.LifecycleRule(id="expire-abandoned-staging", prefix=STAGING_PREFIX,
                              expiration=cdk.Duration.days(topology.STAGING_EXPIRATION_DAYS)),
         ],
-        removal_policy=cdk.RemovalPolicy.RETAIN,
+        # Kept when the stack is deleted; removed (empty) if the stack's first create fails,
+        # so that a retry does not find its fixed name taken.
+        removal_policy=cdk.RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
     )
     accept(bucket.node.default_child, checkov={
         "CKV_AWS_18": "Server access logs would need a second bucket billed at rest; use "

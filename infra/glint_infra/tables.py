@@ -15,13 +15,18 @@ from glint_infra.suppressions import NO_CMK, accept
 Table = dynamodb.CfnTable
 
 
-def tables(scope: Construct, settings: Settings) -> dict[str, Table]:
-    """One table per model in topology, keyed by the settings field that names it."""
-    return {model.Meta.settings_field: _table(scope, model, settings)
+def tables(scope: Construct, settings: Settings, protect: bool = False) -> dict[str, Table]:
+    """One table per model in topology, keyed by the settings field that names it.
+
+    `protect` turns on deletion protection. Not on the stack's first create: if that fails,
+    CloudFormation deletes what it created, and a protected table would stay behind and block
+    every retry with "already exists".
+    """
+    return {model.Meta.settings_field: _table(scope, model, settings, protect)
             for model in topology.TABLE_MODELS}
 
 
-def _table(scope: Construct, model: type[Model], settings: Settings) -> Table:
+def _table(scope: Construct, model: type[Model], settings: Settings, protect: bool) -> Table:
     schema = model._get_schema()
     ttl = model._ttl_attribute()
     table = Table(
@@ -43,9 +48,10 @@ def _table(scope: Construct, model: type[Model], settings: Settings) -> Table:
             point_in_time_recovery_enabled=True),
         time_to_live_specification=Table.TimeToLiveSpecificationProperty(
             attribute_name=ttl.attr_name, enabled=True) if ttl else None,
-        deletion_protection_enabled=True,
+        deletion_protection_enabled=protect,
     )
-    table.apply_removal_policy(cdk.RemovalPolicy.RETAIN)
+    # Kept when the stack is deleted or the table replaced; removed if the first create fails.
+    table.apply_removal_policy(cdk.RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE)
     accept(table, checkov={"CKV_AWS_119": NO_CMK})
     return table
 

@@ -89,6 +89,15 @@ def test_a_deployed_stage_with_noauth_refuses_to_start():
     assert "AuthConfigError" in result.stderr and "only allowed in the 'local' stage" in result.stderr
 
 
+def test_noauth_is_refused_in_lambda_whatever_the_stage():
+    env = {**os.environ, "GLINT_STAGE": "local", "GLINT_AUTH": "noauth",
+           "AWS_LAMBDA_FUNCTION_NAME": "glint-local-APIHandler"}
+    result = subprocess.run([sys.executable, "-c", "import app"], cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode != 0
+    assert "AuthConfigError" in result.stderr and "never allowed in AWS Lambda" in result.stderr
+
+
 # --- keystone ---------------------------------------------------------------------------------
 
 def test_keystone_mode_missing_bad_and_valid_tokens(client, glint_env, keystone):

@@ -7,6 +7,8 @@ import time
 
 import requests
 
+from tests.support import send_parts
+
 MIB = 1024 * 1024
 SIZE = 64 * MIB
 PART = 8 * MIB
@@ -26,14 +28,7 @@ def test_64_mib_multipart_upload_goes_active_and_downloads_identically(glint_run
     grant = requests.post(f"{api}/v2/images/{image['id']}/uploads", json={
         "size": SIZE, "multipart": True, "part_size": PART}, timeout=30).json()
     assert grant["type"] == "multipart" and grant["part_count"] == SIZE // PART
-    parts = []
-    with requests.Session() as s3:
-        for part in grant["parts"]:
-            start = (part["part_number"] - 1) * PART
-            response = s3.put(part["url"], data=data[start:start + part["size"]],
-                              headers=part["headers"], timeout=60)
-            assert response.status_code == 200, response.text
-            parts.append({"part_number": part["part_number"], "etag": response.headers["ETag"]})
+    parts = send_parts(grant, data)
     done = requests.post(f"{api}{grant['complete']}", json={"parts": parts}, timeout=60)
     assert done.status_code == 202, done.text
 

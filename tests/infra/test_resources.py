@@ -9,6 +9,7 @@ from aws_cdk.assertions import Match, Template
 from chalicelib import topology
 from chalicelib.blobs.keys import STAGING_PREFIX
 from chalicelib.events import IMAGE_ACTIVATE
+from tests.infra.conftest import PREFIX, STAGE
 
 
 @pytest.fixture(scope="module")
@@ -24,7 +25,7 @@ def _logical_id(template: Template, kind: str, **properties: Any) -> str:
 
 def test_bucket_encrypted_private_and_owner_enforced(template: Template) -> None:
     template.has_resource_properties("AWS::S3::Bucket", {
-        "BucketName": "glint-ci-images",
+        "BucketName": f"{PREFIX}-images",
         "BucketEncryption": {"ServerSideEncryptionConfiguration": [
             {"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]},
         "PublicAccessBlockConfiguration": {
@@ -58,7 +59,7 @@ def test_bucket_cors_is_exactly_what_the_upload_page_needs(template: Template) -
 
 
 def test_bucket_notifies_import_queue_of_staged_objects(template: Template) -> None:
-    queue = _logical_id(template, "AWS::SQS::Queue", QueueName="glint-ci-imports")
+    queue = _logical_id(template, "AWS::SQS::Queue", QueueName=f"{PREFIX}-imports")
     template.has_resource("AWS::S3::Bucket", {
         "Properties": {"NotificationConfiguration": {"QueueConfigurations": [
             {"Event": event, "Queue": {"Fn::GetAtt": [queue, "Arn"]},
@@ -81,16 +82,16 @@ def test_no_notification_custom_resource(template: Template) -> None:
 
 
 def test_import_queue_redrives_to_dlq(template: Template) -> None:
-    dlq = _logical_id(template, "AWS::SQS::Queue", QueueName="glint-ci-imports-dlq")
+    dlq = _logical_id(template, "AWS::SQS::Queue", QueueName=f"{PREFIX}-imports-dlq")
     template.has_resource_properties("AWS::SQS::Queue", {
-        "QueueName": "glint-ci-imports",
-        "VisibilityTimeout": topology.WORKER_TIMEOUT_SECONDS + 60,
+        "QueueName": f"{PREFIX}-imports",
+        "VisibilityTimeout": topology.VISIBILITY_PER_TIMEOUT * topology.WORKER_TIMEOUT_SECONDS,
         "SqsManagedSseEnabled": True,
         "RedrivePolicy": {"deadLetterTargetArn": {"Fn::GetAtt": [dlq, "Arn"]},
                           "maxReceiveCount": topology.MAX_RECEIVE_COUNT},
     })
     template.has_resource_properties("AWS::SQS::Queue", {
-        "QueueName": "glint-ci-imports-dlq",
+        "QueueName": f"{PREFIX}-imports-dlq",
         "MessageRetentionPeriod": topology.DLQ_RETENTION_SECONDS})
 
 
@@ -117,13 +118,13 @@ def test_every_model_has_a_table(template: Template) -> None:
 
 def test_images_table_expires_on_expires_at(template: Template) -> None:
     template.has_resource_properties("AWS::DynamoDB::Table", {
-        "TableName": "glint-ci-images",
+        "TableName": f"{PREFIX}-images",
         "TimeToLiveSpecification": {"AttributeName": "expires_at", "Enabled": True}})
 
 
 def test_event_bus_routes_activations_to_example_queue(template: Template) -> None:
-    bus = _logical_id(template, "AWS::Events::EventBus", Name="glint-ci-events")
-    queue = _logical_id(template, "AWS::SQS::Queue", QueueName="glint-ci-events-activated")
+    bus = _logical_id(template, "AWS::Events::EventBus", Name=f"{PREFIX}-events")
+    queue = _logical_id(template, "AWS::SQS::Queue", QueueName=f"{PREFIX}-events-activated")
     template.has_resource_properties("AWS::Events::Rule", {
         "EventBusName": {"Ref": bus},
         "EventPattern": {"source": ["glint.images"], "detail-type": [IMAGE_ACTIVATE]},
@@ -132,7 +133,7 @@ def test_event_bus_routes_activations_to_example_queue(template: Template) -> No
 
 
 def test_worker_consumes_the_import_queue_with_topology_timeout(template: Template) -> None:
-    queue = _logical_id(template, "AWS::SQS::Queue", QueueName="glint-ci-imports")
+    queue = _logical_id(template, "AWS::SQS::Queue", QueueName=f"{PREFIX}-imports")
     template.has_resource_properties("AWS::Serverless::Function", {
         "Handler": "chalicelib.pipeline.handlers.import_worker",
         "Timeout": topology.WORKER_TIMEOUT_SECONDS,
@@ -149,9 +150,9 @@ def test_functions_get_stage_names_and_tracing(template_json: dict[str, Any]) ->
     assert functions
     for function in functions:
         variables = function["Properties"]["Environment"]["Variables"]
-        assert variables["GLINT_STAGE"] == "ci"
-        assert variables["GLINT_BUCKET"] == "glint-ci-images"
-        assert variables["GLINT_IMPORT_QUEUE"] == "glint-ci-imports"
+        assert variables["GLINT_STAGE"] == STAGE
+        assert variables["GLINT_BUCKET"] == f"{PREFIX}-images"
+        assert variables["GLINT_IMPORT_QUEUE"] == f"{PREFIX}-imports"
         for model in topology.TABLE_MODELS:
             field = model.Meta.settings_field
             assert variables[f"GLINT_{field.upper()}"] in tables, field
@@ -159,7 +160,7 @@ def test_functions_get_stage_names_and_tracing(template_json: dict[str, Any]) ->
 
 
 def test_alarms_on_dead_letters_errors_and_api_5xx(template: Template) -> None:
-    dlq = _logical_id(template, "AWS::SQS::Queue", QueueName="glint-ci-imports-dlq")
+    dlq = _logical_id(template, "AWS::SQS::Queue", QueueName=f"{PREFIX}-imports-dlq")
     template.has_resource_properties("AWS::CloudWatch::Alarm", {
         "MetricName": "ApproximateNumberOfMessagesVisible", "Threshold": 0,
         "ComparisonOperator": "GreaterThanThreshold",
@@ -169,8 +170,8 @@ def test_alarms_on_dead_letters_errors_and_api_5xx(template: Template) -> None:
         "Dimensions": [{"Name": "FunctionName", "Value": {"Ref": "ImportWorker"}}]})
     template.has_resource_properties("AWS::CloudWatch::Alarm", {
         "MetricName": "5XXError", "Namespace": "AWS/ApiGateway", "Statistic": "Average",
-        "Dimensions": [{"Name": "ApiName", "Value": "glint-ci"}]})
-    template.has_resource_properties("AWS::Serverless::Api", {"Name": "glint-ci"})
+        "Dimensions": [{"Name": "ApiName", "Value": PREFIX}]})
+    template.has_resource_properties("AWS::Serverless::Api", {"Name": PREFIX})
     template.resource_count_is("AWS::CloudWatch::Dashboard", 1)
 
 

@@ -50,7 +50,7 @@ class LocalStack:
     log_path: Path
 
 
-def _virtualenv_python() -> Path:
+def virtualenv_python() -> Path:
     """.venv-localstack's Python, if it is built from the current requirements; else skip (or
     fail under CI, which has Python 3.13 and must run this tier)."""
     python = VENV / "bin" / "python"
@@ -82,7 +82,7 @@ def point_glint_at(monkeypatch: pytest.MonkeyPatch, endpoint: str, bucket: str) 
 @pytest.fixture(scope="package")
 def localstack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
     """Start LocalStack (S3 only, loopback only), create Glint's bucket, stop it afterwards."""
-    python = _virtualenv_python()
+    python = virtualenv_python()
     root = tmp_path_factory.mktemp("localstack")
     endpoint = f"http://127.0.0.1:{free_port()}"
     env = {

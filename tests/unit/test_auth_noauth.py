@@ -78,6 +78,8 @@ def test_identity_selects_the_source_by_settings():
         identity._build(replace(base, auth_mode="trust-me"))
     with pytest.raises(AuthConfigError):
         identity._build(replace(base, stage="dev"))
+    with pytest.raises(AuthConfigError, match="never allowed in AWS Lambda"):
+        identity._build(replace(base, in_lambda=True))
 
 
 def test_authorizer_context_round_trips_and_wins_over_headers():
