@@ -74,6 +74,7 @@ class Settings:
     multipart_part_size: int
     import_lease_seconds: int
     reap_after_seconds: int
+    staging_keep_seconds: int
     delayed_delete: bool
     scrub_delay_seconds: int
     direct_put_max_bytes: int
@@ -193,6 +194,8 @@ def get_settings() -> Settings:
         import_lease_seconds=_int("GLINT_IMPORT_LEASE_SECONDS", 300),
         # How long past its lease (or its URLs' expiry) an import may sit before it is reaped.
         reap_after_seconds=_int("GLINT_REAP_AFTER_SECONDS", 900),
+        # How long staged data (PUT .../stage) waits for its glance-direct import.
+        staging_keep_seconds=_int("GLINT_STAGING_KEEP_SECONDS", 7 * 24 * 3600),
         # Glance's delayed_delete / scrub_time: deleted data stays restorable for a while.
         delayed_delete=os.environ.get("GLINT_DELAYED_DELETE", "false").lower() == "true",
         scrub_delay_seconds=_int("GLINT_SCRUB_DELAY_SECONDS", 24 * 3600),

@@ -66,6 +66,12 @@ def import_failed(message: str) -> None:
     _emit({"ImportsFailed": (1, MetricUnit.Count)}, reason=str(reason_of(message)))
 
 
+def data_stranded(store: str) -> None:
+    """A deleted image's stored copy sits in a store that is no longer configured (reported
+    by every scrubber pass until an operator puts the store back or empties it)."""
+    _emit({"DataStranded": (1, MetricUnit.Count)}, store=store)
+
+
 def presigned_urls_issued(count: int, kind: str) -> None:
     """URLs granted for uploads; `kind` is `single` or `part`."""
     _emit({"PresignedUrlsIssued": (count, MetricUnit.Count)}, kind=kind)

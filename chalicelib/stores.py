@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from chalicelib import aws
-from chalicelib.blobs import objects, presign
+from chalicelib.blobs import multipart, objects, presign
 from chalicelib.config import get_settings
 from chalicelib.domain.errors import Conflict, StoreFailed
 from chalicelib.domain.image import Location
@@ -85,3 +86,45 @@ def _failing_as(what: str) -> Iterator[None]:
             from exc
     except BotoCoreError as exc:
         raise StoreFailed(f"{what}: {exc}") from exc
+
+
+@dataclass(frozen=True, slots=True)
+class Listed:
+    """One page of a store's objects (or open multipart uploads), and where the next starts
+    (None: the listing reached the end of the bucket)."""
+
+    items: tuple[dict[str, Any], ...]
+    resume_after: tuple[str, str] | None
+
+
+def list_objects(store: Store, prefix: str, after: str, limit: int) -> Listed:
+    """Up to `limit` objects under `prefix` in the store's bucket, in key order, after the
+    key `after`."""
+    page = client_for(store).list_objects_v2(Bucket=store.bucket, Prefix=prefix,
+                                             StartAfter=after, MaxKeys=limit)
+    found = tuple(page.get("Contents", []))
+    more = page.get("IsTruncated") and found
+    return Listed(found, (found[-1]["Key"], "") if more else None)
+
+
+def list_multipart_uploads(store: Store, prefix: str, after: tuple[str, str],
+                           limit: int) -> Listed:
+    """Up to `limit` multipart uploads open under `prefix` in the store's bucket, after
+    (key, upload id)."""
+    markers = {"KeyMarker": after[0], "UploadIdMarker": after[1]} if after[0] else {}
+    page = client_for(store).list_multipart_uploads(Bucket=store.bucket, Prefix=prefix,
+                                                    MaxUploads=limit, **markers)
+    more = page.get("IsTruncated")
+    return Listed(tuple(page.get("Uploads", [])),
+                  (page.get("NextKeyMarker", ""), page.get("NextUploadIdMarker", ""))
+                  if more else None)
+
+
+def remove_object(store: Store, key: str) -> None:
+    """Delete one object of the store by key (absent is fine)."""
+    objects.delete(key, client=client_for(store), bucket=store.bucket)
+
+
+def abort_multipart_upload(store: Store, key: str, upload_id: str) -> None:
+    """Abandon one multipart upload in the store and free its parts (gone already is fine)."""
+    multipart.abort(key, upload_id, client=client_for(store), bucket=store.bucket)

@@ -20,8 +20,13 @@ VISIBILITY_PER_TIMEOUT = 6
 WORKER_MEMORY_MB = 1024
 # How often the reaper looks for stalled imports and abandoned uploads.
 REAPER_PERIOD_MINUTES = 5
-# How often the scrubber purges delayed deletes and sweeps abandoned staging.
+# How often the scrubber purges delayed deletes and retries removing deleted images' data.
 SCRUBBER_PERIOD_MINUTES = 30
+# The orphan sweep: how often it runs, how many keys (and multipart uploads) per store one
+# run examines, and how old an object no record owns must be before it is removed.
+SWEEP_PERIOD_MINUTES = 60
+SWEEP_KEYS_PER_RUN = 1000
+ORPHAN_GRACE_SECONDS = 24 * 3600
 # Messages that failed this many times go to the dead-letter queue.
 MAX_RECEIVE_COUNT = 5
 DLQ_RETENTION_SECONDS = 14 * 24 * 3600

@@ -22,7 +22,10 @@ GOOD = ["raw", "mbr", "iso", "qcow2", "vhd", "vhdx", "vdi", "vmdk-sparse", "vmdk
 HOSTILE = ["qcow2-backing-hostname", "qcow2-backing-file", "qcow2-data-file",
            "qcow2-unknown-feature", "qcow2-huge", "vmdk-extent-host-path",
            "vmdk-flat-descriptor", "qcow2-declared-raw", "raw-declared-qcow2",
-           "iso-qcow2-polyglot", "mbr-broken", "qed"]
+           "iso-qcow2-polyglot", "mbr-broken", "qed",
+           # Unsafe in a format other than the declared one: rejected as unsafe all the same.
+           "qcow2-backing-declared-raw", "vmdk-broken-declared-raw",
+           "vhdx-broken-declared-raw", "iso-broken-mbr"]
 
 
 @dataclass(frozen=True)
@@ -116,6 +119,17 @@ def _hostile(directory: Path, good: dict[str, Sample], secret: Path) -> list[Sam
         Sample("mbr-broken", _mbr(directory / "broken-mbr.raw", boot_flag=0x42), "raw",
                rejection="invalid boot flag"),
         Sample("qed", qed, "qcow2", rejection="does not accept"),
+        Sample("qcow2-backing-declared-raw", backing, "raw", rejection="backing file"),
+        # A recognised header whose parser then breaks: unsafe, never "not this format".
+        Sample("vmdk-broken-declared-raw", _patch(
+            _copy(good["vmdk-sparse"].path, directory / "broken.vmdk"), 28,
+            struct.pack("<Q", 2)), "raw", rejection="vmdk format, but its structure is unsafe"),
+        Sample("vhdx-broken-declared-raw", _patch(
+            _copy(good["vhdx"].path, directory / "broken.vhdx"), 192 * 1024, b"xxxx"), "raw",
+               rejection="vhdx format, but its structure is unsafe"),
+        # A hybrid ISO is tolerated, but each of its formats must pass its own checks.
+        Sample("iso-broken-mbr", _hybrid(good["iso"].path, directory / "broken-mbr.raw",
+                                         directory), "iso", rejection="invalid boot flag"),
     ]
 
 
@@ -156,6 +170,13 @@ def _iso(path: Path) -> Path:
         f.truncate(MIB)
     _patch(path, 16 * 2048, bytes(pvd))
     return _patch(path, 17 * 2048, b"\xffCD001\x01")
+
+
+def _hybrid(iso: Path, broken_mbr: Path, directory: Path) -> Path:
+    """An ISO whose first sector is a (here invalid) MBR, as on hybrid boot media."""
+    path = directory / "hybrid-broken-mbr.iso"
+    path.write_bytes(broken_mbr.read_bytes()[:512] + iso.read_bytes()[512:])
+    return path
 
 
 def _polyglot(qcow2: Path, directory: Path) -> Path:

@@ -3,6 +3,9 @@ from __future__ import annotations
 
 STAGING_PREFIX = "staging/"
 IMAGES_PREFIX = "images/"
+# The orphan sweep's own state, outside the prefixes it sweeps.
+SWEEP_PREFIX = "sweep/"
+SWEEP_CURSOR_KEY = f"{SWEEP_PREFIX}cursor.json"
 
 
 def staging_key(image_id: str, upload_id: str) -> str:

@@ -58,11 +58,12 @@ def complete(key: str, multipart_id: str, parts: list[tuple[int, str]],
         raise
 
 
-def abort(key: str, multipart_id: str, client: Any = None) -> None:
-    """Abandon a multipart upload and free its parts (already gone is fine)."""
+def abort(key: str, multipart_id: str, client: Any = None, bucket: str | None = None) -> None:
+    """Abandon a multipart upload (in the image bucket unless `bucket` is given) and free its
+    parts (already gone is fine)."""
     try:
-        (client or aws.s3()).abort_multipart_upload(Bucket=get_settings().bucket, Key=key,
-                                                    UploadId=multipart_id)
+        (client or aws.s3()).abort_multipart_upload(Bucket=bucket or get_settings().bucket,
+                                                    Key=key, UploadId=multipart_id)
     except ClientError as exc:
         if exc.response.get("Error", {}).get("Code") != "NoSuchUpload":
             raise

@@ -19,31 +19,78 @@ CHUNK_SIZE = MIB
 # Above this, copies go part by part (UploadPartCopy); CopyObject stops at 5 GiB.
 _COPY_CONFIG = TransferConfig(multipart_threshold=256 * MIB, multipart_chunksize=256 * MIB)
 _UPLOAD_CONFIG = TransferConfig(multipart_threshold=64 * MIB, multipart_chunksize=64 * MIB)
+# What S3 answers when an If-Match (or CopySourceIfMatch) no longer holds.
+_PRECONDITION_FAILED = frozenset({"PreconditionFailed", "412"})
 
 
-def iter_chunks(key: str, chunk_size: int = CHUNK_SIZE, client: Any = None) -> Iterator[bytes]:
-    """Stream an object's bytes in chunks; memory stays at one chunk.
+class Changed(Exception):
+    """The object is no longer the version that was read (it was overwritten meanwhile)."""
+
+
+def etag_of(key: str, client: Any = None) -> str:
+    """The object's current ETag, to pin every later read and copy of it to this version.
 
     Raises:
         NotFound: there is no object at `key`.
     """
     try:
-        body = (client or aws.s3()).get_object(Bucket=get_settings().bucket, Key=key)["Body"]
+        return (client or aws.s3()).head_object(Bucket=get_settings().bucket, Key=key)["ETag"]
     except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") in {"NoSuchKey", "404"}:
+        if _code(exc) in {"NoSuchKey", "404", "NotFound"}:
             raise NotFound(f"No object at {key}") from exc
+        raise
+
+
+def iter_chunks(key: str, chunk_size: int = CHUNK_SIZE, client: Any = None,
+                if_match: str | None = None) -> Iterator[bytes]:
+    """Stream an object's bytes in chunks; memory stays at one chunk. With `if_match`, only
+    the version with that ETag is read.
+
+    Raises:
+        NotFound: there is no object at `key`.
+        Changed: the object's ETag is no longer `if_match`.
+    """
+    pinned = {"IfMatch": if_match} if if_match else {}
+    try:
+        body = (client or aws.s3()).get_object(Bucket=get_settings().bucket, Key=key,
+                                               **pinned)["Body"]
+    except ClientError as exc:
+        if _code(exc) in {"NoSuchKey", "404"}:
+            raise NotFound(f"No object at {key}") from exc
+        if _code(exc) in _PRECONDITION_FAILED:
+            raise Changed(f"The object at {key} changed while it was read.") from exc
         raise
     with body:
         yield from body.iter_chunks(chunk_size)
 
 
 def copy(source_key: str, target_key: str, client: Any = None, bucket: str | None = None,
-         target_bucket: str | None = None, source_client: Any = None) -> None:
+         target_bucket: str | None = None, source_client: Any = None,
+         if_match: str | None = None) -> None:
     """Server-side copy (multipart for large objects) within `bucket` or into `target_bucket`;
-    `client` is the target's, `source_client` the source's when it is in another region."""
+    `client` is the target's, `source_client` the source's when it is in another region.
+    With `if_match`, only the source version with that ETag is copied.
+
+    Raises:
+        Changed: the source's ETag is no longer `if_match`.
+    """
     source = bucket or get_settings().bucket
-    (client or aws.s3()).copy({"Bucket": source, "Key": source_key}, target_bucket or source,
-                              target_key, SourceClient=source_client, Config=_COPY_CONFIG)
+    target = client or aws.s3()
+    pinned = {"CopySourceIfMatch": if_match} if if_match else None
+    try:
+        target.copy({"Bucket": source, "Key": source_key}, target_bucket or source,
+                     target_key, ExtraArgs=pinned, SourceClient=source_client,
+                     Config=_COPY_CONFIG)
+        if if_match:
+            # Still that version after the copy, so the copy read it: an emulator that
+            # ignores CopySourceIfMatch is caught too (same bytes put again are harmless).
+            (source_client or target).head_object(Bucket=source, Key=source_key,
+                                                  IfMatch=if_match)
+    except ClientError as exc:
+        if if_match and _code(exc) in _PRECONDITION_FAILED:
+            target.delete_object(Bucket=target_bucket or source, Key=target_key)
+            raise Changed(f"The object at {source_key} changed while it was copied.") from exc
+        raise
 
 
 def upload_file(path: Path, key: str, on_progress: Callable[[int], None] | None = None,
@@ -90,3 +137,7 @@ def size_of(key: str, client: Any = None) -> int | None:
                                                   MaxKeys=1)
     found = [obj for obj in listed.get("Contents", []) if obj["Key"] == key]
     return int(found[0]["Size"]) if found else None
+
+
+def _code(exc: ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Code", ""))

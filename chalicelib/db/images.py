@@ -21,17 +21,23 @@ from dataclasses import replace
 from typing import Any
 
 from pynamodb.exceptions import DoesNotExist
+from pynamodb.expressions.condition import Condition
 
 from chalicelib.domain.errors import Conflict, NotFound, StaleWrite
 from chalicelib.domain.image import ImportClaim, Image, Location, PendingUpload, Status
 from chalicelib.domain.listing import Source
+from chalicelib.domain.stores import LocationStatus
 from chalicelib.db import members as member_db
 from chalicelib.db.models import (ClaimMap, ImageModel, LocationMap, UploadMap, bound,
                                     image_order_key)
+from chalicelib.db.along import Along, commit
 from chalicelib.db.writes import conditional
 
 # Statuses that put an image in the sparse in-flight index (the reaper's and scrubber's).
 _IN_FLIGHT = (Status.UPLOADING, Status.IMPORTING, Status.PENDING_DELETE)
+# The in-flight index's partition for live images with `pending_delete` locations left (a
+# store delete the scrubber finishes); tombstones with data left are in the `deleted` one.
+_DOOMED_LOCATIONS = "locations_pending_delete"
 # The one partition of the all-images index.
 _ALL = "live"
 # Visibilities that put an image in the sparse visibility index.
@@ -50,59 +56,83 @@ def get(image_id: str) -> Image:
         raise NotFound(f"No image found with ID {image_id}") from exc
     if item.status == Status.DELETED:
         raise NotFound(f"No image found with ID {image_id}")
-    return _to_domain(item)
+    return to_domain(item)
 
 
-def create(image: Image) -> Image:
-    """Store a new image.
+def create(image: Image, along: Along = Along()) -> Image:
+    """Store a new image, with what goes `along` in the same transaction.
 
     Raises:
         Conflict: an image (live or deleted) already has this id.
+        QuotaExceeded: `along` charges beyond the owner's limits (nothing was stored).
     """
     item = _to_item(image)
-    conditional(lambda: item.save(condition=ImageModel.id.does_not_exist()),
-                Conflict(f"Image with identifier {image.id} already exists!"))
+    _put(item, along, Conflict(f"Image with identifier {image.id} already exists!"),
+         ImageModel.id.does_not_exist())
     return replace(image, version=item.version)
 
 
-def save(image: Image) -> Image:
-    """Write the image if nobody changed it since it was read; return it with its new version.
+def save(image: Image, along: Along = Along()) -> Image:
+    """Write the image if nobody changed it since it was read, with what goes `along` in the
+    same transaction; return it with its new version.
 
     Raises:
         StaleWrite: the stored version is not the one this image was read at.
+        QuotaExceeded: `along` charges beyond the owner's limits (nothing was written).
     """
     item = _to_item(image)  # pynamodb conditions the save on the version read
-    conditional(item.save, StaleWrite(f"Image {image.id} was changed by another request; "
-                                      "retry with its current state."))
+    _put(item, along, StaleWrite(f"Image {image.id} was changed by another request; "
+                                 "retry with its current state."))
     return replace(image, version=item.version)
 
 
-def update(image_id: str, change: Callable[[Image], Image], attempts: int = 5) -> Image:
-    """Read the image, apply `change` and save it, re-reading after each lost race (for
-    changes that stay right whatever else changed meanwhile); returns the saved image.
+def _put(item: ImageModel, along: Along, error: Exception,
+         condition: Condition | None = None) -> None:
+    if not along:
+        conditional(lambda: item.save(condition=condition), error)
+    else:
+        commit(lambda writes: writes.save(item, condition=condition), True, along, error)
+
+
+def update(image_id: str, change: Callable[[Image], Image], attempts: int = 5,
+           along: Callable[[Image], Along] | None = None) -> Image:
+    """Read the image, apply `change` and save it (with `along(image read)` in the same
+    transaction), re-reading after each lost race (for changes that stay right whatever else
+    changed meanwhile); returns the saved image.
 
     Raises:
         NotFound: no such image, or it was deleted.
         StaleWrite: it changed underneath every attempt.
     """
+    def attempt() -> Image:
+        current = get(image_id)
+        return save(change(current), along(current) if along else Along())
+
     for _ in range(attempts - 1):
         try:
-            return save(change(get(image_id)))
+            return attempt()
         except StaleWrite:
             continue
-    return save(change(get(image_id)))
+    return attempt()
 
 
-def save_tombstone(image: Image, keep_seconds: int) -> None:
-    """Record the image as deleted: out of every list, its id never reused, gone after TTL.
+def save_tombstone(image: Image, keep_seconds: int, along: Along = Along()) -> Image:
+    """Record the image as deleted: out of every list, its id never reused. While a location
+    is `pending_delete` the tombstone stays in the in-flight index (the scrubber's work) and
+    never expires; with none left it goes after `keep_seconds`. What goes `along` (the
+    release of its quota, its event) is written in the same transaction. Returns it with
+    its version.
 
     Raises:
         StaleWrite: the image changed since it was read.
     """
     item = _to_item(image)
     item.list_owner = item.list_visibility = item.list_all = None
-    item.expires_at = _utc_after(keep_seconds)
-    conditional(item.save, StaleWrite(f"Image {image.id} was changed by another request."))
+    data_left = any(loc.status == LocationStatus.PENDING_DELETE for loc in image.locations)
+    item.in_flight = str(Status.DELETED) if data_left else None
+    item.expires_at = None if data_left else _utc_after(keep_seconds)
+    _put(item, along, StaleWrite(f"Image {image.id} was changed by another request."))
+    return replace(image, version=item.version)
 
 
 def newest_first(sources: Iterable[Source], before: Image | None = None,
@@ -118,7 +148,7 @@ def newest_first(sources: Iterable[Source], before: Image | None = None,
     for item in heapq.merge(*streams, key=lambda item: item.sort_key, reverse=True):
         if item.id not in seen:  # e.g. a project's own public image is in two indexes
             seen.add(item.id)
-            yield _to_domain(item)
+            yield to_domain(item)
 
 
 def _stream(source: Source, before_key: str | None, page_size: int) -> Iterator[Any]:
@@ -148,14 +178,21 @@ def _shared_with(project_id: str, status: str, before_key: str | None,
 
 
 def in_flight(status: Status, changed_before: str) -> Iterator[Image]:
-    """Images in `status` (uploading, importing or pending_delete) not changed since
-    `changed_before`.
+    """Images in `status` (uploading, importing, pending_delete, or deleted with data left
+    to remove) not changed since `changed_before`.
 
     Reads only in-flight images (a sparse index), oldest first.
     """
     index = bound(ImageModel).in_flight_index
     for item in index.query(str(status), range_key_condition=ImageModel.updated_at < changed_before):
-        yield _to_domain(item)
+        yield to_domain(item)
+
+
+def with_doomed_locations() -> Iterator[Image]:
+    """Live images (active, deactivated, ...) with `pending_delete` locations left, oldest
+    change first: a sparse partition of the in-flight index, for the scrubber."""
+    for item in bound(ImageModel).in_flight_index.query(_DOOMED_LOCATIONS):
+        yield to_domain(item)
 
 
 def _sort_key(image: Image) -> str:
@@ -164,6 +201,31 @@ def _sort_key(image: Image) -> str:
 
 def _utc_after(seconds: int) -> datetime:
     return datetime.now(timezone.utc) + timedelta(seconds=seconds)
+
+
+def location_maps(locations: Iterable[Location]) -> list[LocationMap]:
+    """Locations as stored."""
+    return [LocationMap(id=loc.id, store=loc.store, key=loc.key, status=loc.status,
+                        disk_format=loc.disk_format, checksum=loc.checksum,
+                        os_hash_value=loc.os_hash_value, size=loc.size) for loc in locations]
+
+
+def upload_map(upload: PendingUpload) -> UploadMap:
+    """A pending upload as stored."""
+    return UploadMap(id=upload.id, key=upload.key, size=upload.size, sha256=upload.sha256,
+                     multipart_id=upload.multipart_id, part_size=upload.part_size,
+                     expires_at=upload.expires_at, awaiting_import=upload.awaiting_import,
+                     task_id=upload.task_id, reserved_bytes=upload.reserved_bytes)
+
+
+def claim_map(claim: ImportClaim) -> ClaimMap:
+    """An import claim as stored."""
+    return ClaimMap(key=claim.key, lease_until=claim.lease_until, token=claim.token)
+
+
+def in_flight_partition(status: Status) -> str | None:
+    """The in-flight index's partition for an image in `status` (None: not in the index)."""
+    return str(status) if status in _IN_FLIGHT else None
 
 
 def _to_item(image: Image) -> ImageModel:
@@ -179,27 +241,22 @@ def _to_item(image: Image) -> ImageModel:
         disk_format=image.disk_format, container_format=image.container_format,
         min_disk=image.min_disk, min_ram=image.min_ram, tags=set(image.tags) or None,
         properties=dict(image.properties) or None,
-        locations=[LocationMap(id=loc.id, store=loc.store, key=loc.key, status=loc.status,
-                               disk_format=loc.disk_format, checksum=loc.checksum,
-                               os_hash_value=loc.os_hash_value, size=loc.size)
-                   for loc in image.locations] or None,
-        upload=UploadMap(id=upload.id, key=upload.key, size=upload.size, sha256=upload.sha256,
-                         multipart_id=upload.multipart_id, part_size=upload.part_size,
-                         expires_at=upload.expires_at,
-                         awaiting_import=upload.awaiting_import, task_id=upload.task_id,
-                         reserved_bytes=upload.reserved_bytes) if upload else None,
-        claim=ClaimMap(key=image.claim.key, lease_until=image.claim.lease_until)
-        if image.claim else None,
+        locations=location_maps(image.locations) or None,
+        upload=upload_map(upload) if upload else None,
+        claim=claim_map(image.claim) if image.claim else None,
         import_error=image.import_error, created_at=image.created_at,
         updated_at=image.updated_at, sort_key=_sort_key(image), list_owner=image.owner,
         list_visibility=image.visibility if image.visibility in _LISTED_VISIBILITIES else None,
-        in_flight=str(image.status) if image.status in _IN_FLIGHT else None,
+        in_flight=in_flight_partition(image.status) or (
+            _DOOMED_LOCATIONS if any(loc.status == LocationStatus.PENDING_DELETE
+                                     for loc in image.locations) else None),
         list_all=_ALL,
         **version,
     )
 
 
-def _to_domain(item: ImageModel) -> Image:
+def to_domain(item: ImageModel) -> Image:
+    """A stored item as the domain's image."""
     upload = item.upload
     return Image(
         id=item.id, owner=item.owner, created_at=item.created_at, updated_at=item.updated_at,
@@ -223,8 +280,8 @@ def _to_domain(item: ImageModel) -> Image:
                              task_id=upload.task_id,
                              reserved_bytes=_int_or_none(upload.reserved_bytes))
         if upload else None,
-        claim=ImportClaim(key=item.claim.key, lease_until=float(item.claim.lease_until))
-        if item.claim else None,
+        claim=ImportClaim(key=item.claim.key, lease_until=float(item.claim.lease_until),
+                          token=item.claim.token or "") if item.claim else None,
         import_error=item.import_error, version=item.version,
     )
 

@@ -41,6 +41,7 @@ class UploadMap(MapAttribute):
 class ClaimMap(MapAttribute):
     key = UnicodeAttribute()
     lease_until = NumberAttribute()
+    token = UnicodeAttribute(null=True)
 
 
 class OwnerIndex(GlobalSecondaryIndex):
@@ -249,6 +250,29 @@ class TaskModel(Model):
     unfinished_index = UnfinishedTasksIndex()
 
 
+class OutboxModel(Model):
+    """An event written with the change it reports and removed once published (db.outbox).
+    Kept in the tasks table under its own key prefix, so that every role that records tasks
+    can record events with no table of their own; it carries none of the tasks' list keys,
+    so task queries never see it."""
+
+    class Meta:
+        table_name = "unbound"
+        settings_field = "tasks_table"
+        billing_mode = "PAY_PER_REQUEST"
+
+    id = UnicodeAttribute(hash_key=True)
+    name = UnicodeAttribute()
+    detail = JSONAttribute()
+    unfinished = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+    expires_at = TTLAttribute(null=True)
+
+    # The unfinished-tasks index's `outbox` partition: the entries, oldest first.
+    pending = UnfinishedTasksIndex()
+
+
+# OutboxModel shares the tasks table: not a table of its own.
 ALL_MODELS: tuple[type[Model], ...] = (ImageModel, MemberModel, UsageModel, TaskModel)
 ALL_MODELS += METADEF_MODELS
 

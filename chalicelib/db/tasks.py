@@ -64,11 +64,12 @@ def save(task: Task, from_status: TaskStatus) -> Task:
 
 
 def note(task_id: str, message: str, now: str) -> bool:
-    """Set a processing task's message (progress); False if the task is not processing."""
+    """Set an unfinished task's message (progress, a request sent again); False if the task
+    has finished."""
     item = bound(TaskModel)(task_id)
     return conditional(lambda: item.update(
         actions=[TaskModel.message.set(message), TaskModel.updated_at.set(now)],
-        condition=TaskModel.status == str(TaskStatus.PROCESSING)))
+        condition=TaskModel.status.is_in(str(TaskStatus.PROCESSING), str(TaskStatus.PENDING))))
 
 
 def for_image(image_id: str) -> list[Task]:

@@ -1,9 +1,11 @@
 """The image entity, its status machine and its wire document. Standard library only."""
 from __future__ import annotations
 
+import time
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from enum import StrEnum
 from types import MappingProxyType
 from typing import Any
@@ -81,10 +83,18 @@ class PendingUpload:
 
 @dataclass(frozen=True, slots=True)
 class ImportClaim:
-    """A worker's lease on an import; another worker may take over once it has lapsed."""
+    """A worker's lease on an import; another worker may take over once it has lapsed. The
+    worker's writes are conditioned on `token`, never on the item's version, so that a user's
+    edit during the import never breaks it."""
 
     key: str
     lease_until: float
+    token: str = ""
+
+
+def new_claim(key: str, lease_until: float) -> ImportClaim:
+    """A fresh claim on the upload staged at `key`, with a token no other claim has."""
+    return ImportClaim(key, lease_until, uuid.uuid4().hex)
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,8 +175,9 @@ def wire_time(stamp: str) -> str:
 
 
 def wire_time_after(seconds: int) -> str:
-    """Now plus `seconds` in Glance's wire format (when an upload's URLs expire)."""
-    return (datetime.now(timezone.utc) + timedelta(seconds=seconds)).strftime(_WIRE_FORMAT)
+    """Now plus `seconds` in Glance's wire format (when an upload's URLs expire). Read from
+    `time.time()`, as the reaper's clock is, so that a test can move both together."""
+    return datetime.fromtimestamp(time.time() + seconds, timezone.utc).strftime(_WIRE_FORMAT)
 
 
 def wire_epoch(stamp: str) -> float:

@@ -2,7 +2,7 @@
 Standard library only."""
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from chalicelib.domain.image import Image, PendingUpload
 
@@ -73,3 +73,15 @@ def combine(*parts: Deltas) -> Deltas:
         for name, delta in part.items():
             total[name] = total.get(name, 0) + delta
     return {name: delta for name, delta in total.items() if delta}
+
+
+def recount(images: Iterable[Image]) -> dict[str, int]:
+    """What a project's counters should hold, from its live image records: one image each,
+    the bytes it keeps in its stores, and its pending upload's hold."""
+    total = dict.fromkeys(QUOTA_NAMES, 0)
+    for image in images:
+        held = combine(new_image(), {IMAGE_SIZE_TOTAL: stored_bytes(image)},
+                       reserved(image.upload))
+        for name, delta in held.items():
+            total[name] += delta
+    return total

@@ -18,13 +18,15 @@ from dataclasses import dataclass, replace
 from chalicelib import events, stores, tracing
 from chalicelib.blobs import keys
 from chalicelib.db import images as image_db
+from chalicelib.db.along import Along
+from chalicelib.domain import usage
 from chalicelib.domain.errors import Conflict, NotFound, QuotaExceeded, StoreFailed
 from chalicelib.domain.image import Image, Location, Status, utcnow
 from chalicelib.domain.stores import (IMPORTING_PROPERTY, LocationStatus, download_order,
                                       progress, stored_cost, with_progress)
-from chalicelib.pipeline import task_progress
+from chalicelib.lifecycle import quota_holds
+from chalicelib.pipeline import reasons, task_progress
 from chalicelib.pipeline.requests import CopyRequest
-from chalicelib.services import quotas as quota_service
 
 log = logging.getLogger(__name__)
 # Statuses in which an image's data may still be copied (Glance stops only for deleted).
@@ -139,10 +141,10 @@ def _copy_store(image: Image, store_id: str) -> None:
     sources = [loc for loc in active if loc.store == source_store]
     pending = tuple(_pending_copy(image.id, source, store_id) for source in sources)
     cost = stored_cost(image, pending)
-    with quota_service.held(image.owner, cost):
-        recorded = _settle(image.id, lambda i: replace(i, locations=(*i.locations, *pending)))
+    # Charged in the same transaction as the write that records the pending copies.
+    recorded = _settle(image.id, lambda i: replace(i, locations=(*i.locations, *pending)),
+                       lambda i: Along(i.owner, cost, quota_holds.limits_of(i.owner)))
     if recorded is None:
-        quota_service.give_back(image.owner, cost)
         raise _ImageGone()
     with tracing.subsegment("copy", image_id=image.id, store=store_id):
         try:
@@ -164,9 +166,9 @@ def _copy_store(image: Image, store_id: str) -> None:
 
 def _record_failure(image_id: str, store_id: str, reason: str,
                     abandoned: tuple[str, ...] = ()) -> None:
-    message = f"Copy to store '{store_id}' failed: {reason}"
+    message = reasons.for_tenant(f"Copy to store '{store_id}' failed: {reason}")
     log.warning("copy to a store failed", extra={"image_id": image_id, "store": store_id,
-                                                 "reason": reason})
+                                                 "reason": reasons.for_log(reason)})
     failed = _settle(image_id, lambda i: replace(
         with_progress(i, done=abandoned, failed=[store_id]), import_error=message))
     if failed is not None:
@@ -192,9 +194,10 @@ def _drop_store(image_id: str, store_id: str) -> None:
         except StoreFailed as exc:  # the store is failing anyway; the object is an orphan
             log.warning("copy left an object behind",
                         extra={"image_id": image_id, "key": location.key, "reason": exc.message})
-    if _settle(image_id, lambda i: replace(i, locations=tuple(
-            loc for loc in i.locations if loc.id not in ids))) is not None:
-        quota_service.give_back(image.owner, stored_cost(image, doomed))
+    # Given back in the same transaction as the write that drops them.
+    _settle(image_id, lambda i: replace(i, locations=tuple(
+        loc for loc in i.locations if loc.id not in ids)),
+        lambda i: Along(i.owner, usage.negate(stored_cost(image, doomed))))
 
 
 def _with_status(image: Image, ids: set[str], status: str) -> Image:
@@ -218,9 +221,12 @@ def _copyable(image_id: str) -> Image:
     return image
 
 
-def _settle(image_id: str, change: Callable[[Image], Image]) -> Image | None:
-    """Apply a change with retries on fresh reads; None when the image is gone."""
+def _settle(image_id: str, change: Callable[[Image], Image],
+            along: Callable[[Image], Along] | None = None) -> Image | None:
+    """Apply a change (with what goes `along` it) with retries on fresh reads; None when the
+    image is gone."""
     try:
-        return image_db.update(image_id, lambda i: replace(change(i), updated_at=utcnow()))
+        return image_db.update(image_id, lambda i: replace(change(i), updated_at=utcnow()),
+                               along=along)
     except NotFound:
         return None

@@ -1,5 +1,5 @@
 """Lambda entry points of the import pipeline: the import queue, its dead-letter queue, and
-the scheduled reaper."""
+the scheduled reaper, scrubber and orphan sweep."""
 from __future__ import annotations
 
 import contextlib
@@ -11,7 +11,7 @@ from chalice.app import BaseLambdaEvent, CloudWatchEvent, SQSEvent
 from chalicelib import logs, topology
 from chalicelib.blobs import keys
 from chalicelib.config import get_settings
-from chalicelib.pipeline import copies, recovery, run, scrubber, web_import
+from chalicelib.pipeline import copies, recovery, run, scrubber, sweep, web_import
 from chalicelib.pipeline.events import ObjectCreated, parse_message
 from chalicelib.pipeline.requests import CopyRequest, WebDownloadRequest
 
@@ -59,9 +59,16 @@ def import_reaper(event: CloudWatchEvent) -> None:
 
 @bp.schedule(Rate(topology.SCRUBBER_PERIOD_MINUTES, unit=Rate.MINUTES))
 def image_scrubber(event: CloudWatchEvent) -> None:
-    """Purge images whose delayed delete expired; sweep abandoned staging."""
+    """Purge images whose delayed delete expired; finish removing deleted images' data."""
     with _log_scope(event):
         scrubber.scrub()
+
+
+@bp.schedule(Rate(topology.SWEEP_PERIOD_MINUTES, unit=Rate.MINUTES))
+def orphan_sweep(event: CloudWatchEvent) -> None:
+    """Remove objects and multipart uploads that no image record owns, a page at a time."""
+    with _log_scope(event):
+        sweep.sweep()
 
 
 def _log_scope(event: BaseLambdaEvent,

@@ -51,9 +51,12 @@ def with_targets(image: Image, body: Mapping[str, Any]) -> Image:
     return with_progress(image, importing=targets, retried=targets)
 
 
-def failed(image: Image) -> Image:
-    """The image with every store still importing moved to the failed list."""
-    return with_progress(image, failed=progress(image, IMPORTING_PROPERTY))
+def report_failure(failed: Image) -> None:
+    """After an import failed: every store it was still importing to joins the failed list
+    (a conditional write on a fresh read)."""
+    if progress(failed, IMPORTING_PROPERTY):
+        image_db.update(failed.id, lambda i: with_progress(
+            i, failed=progress(i, IMPORTING_PROPERTY)))
 
 
 def after_activation(active: Image, task_id: str | None) -> bool:

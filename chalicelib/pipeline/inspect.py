@@ -2,9 +2,11 @@
 
 Every inspector of oslo.utils (the code Glance, Nova and Cinder share) sees every chunk: the
 set is never narrowed to the declared format, so a mislabelled upload or a polyglot (two
-formats in one file) is caught. The verdict checks the detected format against the declared
-`disk_format` and an allow-list, runs the detected format's safety checks and bounds the
-virtual size. No AWS here."""
+formats in one file) is caught. Whatever was declared, every format an inspector recognises
+must pass that format's safety checks, and a parser that breaks after it has recognised its
+format means an unsafe structure, never "not this format". Then the verdict checks the
+detected format against an allow-list and the declared `disk_format`, and bounds the virtual
+size. No AWS here."""
 from __future__ import annotations
 
 import functools
@@ -56,16 +58,22 @@ class StreamInspector:
         self._max_virtual_size = max_virtual_size
         self._live = {name: cls() for name, cls in format_inspector.ALL_FORMATS.items()}
         self._gave_up: dict[str, str] = {}  # inspector name -> why it stopped parsing
+        self._broken: dict[str, str] = {}  # recognised, then its parser broke -> why
 
     def eat(self, chunk: bytes) -> None:
         """Show the next chunk of the stream to every inspector still in the running."""
         for name, inspector in list(self._live.items()):
             try:
                 inspector.eat_chunk(chunk)
-            # Hostile input can break a parser anywhere (struct, index, format errors):
-            # for that inspector it means "not this format", as in oslo's InspectWrapper.
+            # Hostile input can break a parser anywhere (struct, index, format errors).
+            # Before the inspector recognised its format that means "not this format", as in
+            # oslo's InspectWrapper; after, a structure a tool would read cannot be checked.
             except Exception as exc:  # noqa: BLE001
-                self._drop(name, exc)
+                if _recognised(inspector):
+                    self._broken[name] = str(exc) or type(exc).__name__
+                    del self._live[name]
+                else:
+                    self._drop(name, exc)
 
     def verdict(self) -> Inspection:
         """The format and virtual size of the whole stream, once it has all been eaten.
@@ -76,23 +84,31 @@ class StreamInspector:
         """
         for inspector in self._live.values():
             inspector.finish()
-        detected = self._detected()
-        if detected not in ALLOWED_FORMATS:
-            raise ImageRejected(f"Image rejected: the data is in the {detected} format, "
+        if self._broken:
+            name, why = min(self._broken.items())
+            raise ImageRejected(f"Image rejected: the data is in the {name} format, but its "
+                                f"structure is unsafe and cannot be checked ({why}).")
+        matches = frozenset(name for name in list(self._live)
+                            if name != "raw" and self._matches(name))
+        refused = sorted(matches - ALLOWED_FORMATS)
+        if refused:
+            raise ImageRejected(f"Image rejected: the data is in the {refused[0]} format, "
                                 "which this cloud does not accept.")
+        for name in sorted(matches):  # whatever was declared, and in each of a polyglot's
+            _safety_check(self._live[name])
+        detected = self._detected(matches)
         if detected not in ACCEPTED.get(self._declared, frozenset({self._declared})):
             raise ImageRejected(self._mismatch(detected))
         inspector = self._live[detected]
-        _safety_check(inspector)
+        if detected not in matches:
+            _safety_check(inspector)
         virtual_size = inspector.virtual_size or None  # 0 means "not known" to the inspectors
         if virtual_size is not None and virtual_size > self._max_virtual_size:
             raise ImageRejected(f"Image rejected: its virtual size of {virtual_size} bytes is "
                                 f"above this cloud's limit of {self._max_virtual_size} bytes.")
         return Inspection(format=detected, virtual_size=virtual_size)
 
-    def _detected(self) -> str:
-        matches = frozenset(name for name in list(self._live)
-                            if name != "raw" and self._matches(name))
+    def _detected(self, matches: frozenset[str]) -> str:
         if not matches:
             return "raw"  # nothing specific recognised: plain bytes
         if len(matches) == 1:
@@ -144,6 +160,14 @@ def check_file(path: Path, disk_format: str) -> None:
     """
     with path.open("rb") as file:
         inspect(iter(functools.partial(file.read, _FILE_CHUNK), b""), disk_format, sys.maxsize)
+
+
+def _recognised(inspector: format_inspector.FileInspector) -> bool:
+    """True when the inspector has recognised its format in what it read so far."""
+    try:
+        return bool(inspector.format_match)
+    except Exception:  # noqa: BLE001 - a broken parser cannot tell
+        return False
 
 
 def _safety_check(inspector: format_inspector.FileInspector) -> None:

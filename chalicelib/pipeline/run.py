@@ -3,25 +3,29 @@ the reason kept. Every step is idempotent: S3 and SQS may deliver an event twice
 from __future__ import annotations
 
 import logging
+import threading
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
-from collections.abc import Callable
-from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from chalicelib import events, logs, metrics, tracing
 from chalicelib.blobs import keys, multipart, objects
 from chalicelib.config import get_settings
 from chalicelib.db import images as image_db
+from chalicelib.db import imports as import_db
+from chalicelib.db.along import Along
+from chalicelib.domain import usage
 from chalicelib.domain.errors import ImageRejected, NotFound, StaleWrite
-from chalicelib.domain.image import (ImportClaim, Image, Location, PendingUpload, Status,
+from chalicelib.domain.image import (Image, Location, PendingUpload, Status, new_claim,
                                      transition, utcnow)
-from chalicelib.pipeline import import_stores, task_progress, variants
+from chalicelib.pipeline import import_stores, reasons, task_progress, variants
 from chalicelib.pipeline.events import ObjectCreated
 from chalicelib.pipeline.hashing import OS_HASH_ALGO, Digests, digest
 from chalicelib.pipeline.inspect import StreamInspector
 from chalicelib.pipeline.signature import verifier_for
-from chalicelib.services import quotas as quota_service
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], float]
@@ -66,7 +70,11 @@ def import_claimed(image: Image, clock: Clock = time.time) -> Outcome:
         fail_import(lease.image, exc.message)
         return Outcome.REJECTED
     except Exception as exc:
-        lease.release(f"attempt failed: {exc!r}")  # the redelivery takes over at once
+        log.warning("import attempt failed", extra={"image_id": image.id,
+                                                    "error": reasons.for_log(repr(exc))})
+        # The redelivery takes over at once; the owner sees why (the dead-letter handler
+        # repeats it if every attempt fails).
+        lease.release(reasons.for_tenant(f"attempt failed: {exc!r}"))
         raise
 
 
@@ -76,11 +84,15 @@ def _verify_and_activate(lease: _Lease, pending: PendingUpload) -> Outcome:
     inspector = StreamInspector(image.disk_format or "", settings.max_virtual_size_bytes)
     signed = verifier_for(image, datetime.now(timezone.utc))  # refuses a bad certificate early
     progress = task_progress.begin(image, lease.clock)
+    # Every read and the copy into images/ are pinned to this version of the staged object:
+    # a second PUT meanwhile fails them (objects.Changed), and the redelivery starts over.
+    etag = objects.etag_of(pending.key)
     with variants.spool(bool(settings.convert_to)) as spool:
         with (tracing.subsegment("hash", image_id=image.id, project=image.owner,
                                  bytes=pending.size, format=image.disk_format),
               metrics.throughput("Verify", pending.size)):
-            digests = digest(objects.iter_chunks(pending.key), with_sha256=bool(pending.sha256),
+            digests = digest(objects.iter_chunks(pending.key, if_match=etag),
+                             with_sha256=bool(pending.sha256),
                              on_progress=lease.renew_if_due,
                              observers=(inspector.eat, *spool.observers, progress.observe,
                                         *((signed.observe,) if signed else ())))
@@ -89,28 +101,30 @@ def _verify_and_activate(lease: _Lease, pending: PendingUpload) -> Outcome:
             signed.verify()
         inspection = inspector.verdict()
         # Uploads land in the default store, whose bucket is the one they were staged in.
-        converted = spool.convert(image, pending.id, inspection, settings.default_store.id,
-                                  lease.renew_if_due)
+        with lease.kept_alive():  # qemu-img runs as a subprocess, for minutes at most
+            converted = spool.convert(image, pending.id, inspection,
+                                      settings.default_store.id, lease.renew_if_due)
     location = Location(id=pending.id, store=settings.default_store.id,
                         key=keys.image_key(image.id, pending.id))
-    with tracing.subsegment("copy", image_id=image.id, bytes=digests.size):
-        objects.copy(pending.key, location.key)
-    image = lease.image
-    active = replace(transition(image, Status.ACTIVE, utcnow()), checksum=digests.md5,
+    with tracing.subsegment("copy", image_id=image.id, bytes=digests.size), lease.kept_alive():
+        objects.copy(pending.key, location.key, if_match=etag)
+    result = replace(transition(lease.image, Status.ACTIVE, utcnow()), checksum=digests.md5,
                      os_hash_algo=OS_HASH_ALGO, os_hash_value=digests.sha512,
                      size=digests.size, virtual_size=inspection.virtual_size,
-                     locations=(location, *converted), upload=None, claim=None,
-                     import_error=None)
+                     locations=(location, *converted))
+    shown = replace(result, upload=None, claim=None, import_error=None)
+    # The hold becomes the stored bytes, and the events are recorded, with the activation.
+    along = Along(image.owner, usage.activation(pending, result), events=(
+        events.image_entry(events.IMAGE_UPLOAD, shown),
+        events.image_entry(events.IMAGE_ACTIVATE, shown)))
     with tracing.subsegment("activate", image_id=image.id):
         try:
-            active = image_db.save(active)
+            active = import_db.activate(lease.image, result, along, result.updated_at)
         except StaleWrite:
-            _discard(image.id, pending, active.locations)
+            _discard(image.id, pending, result.locations)
             raise LeaseLost() from None
-    quota_service.settle_upload(pending, active)  # after the one write that ends the upload
+    events.flush(along.events)
     objects.delete(pending.key)
-    events.publish_image(events.IMAGE_UPLOAD, active)
-    events.publish_image(events.IMAGE_ACTIVATE, active)
     if not import_stores.after_activation(active, pending.task_id):  # more stores to fill
         task_progress.succeed(pending.task_id, active)
     metrics.import_succeeded(digests.size)
@@ -136,16 +150,15 @@ def _claim(image_id: str, key: str, clock: Clock) -> Image | None:
             return None
         now = clock()
         if image.status is Status.UPLOADING:
-            claimed = transition(image, Status.IMPORTING, utcnow())
+            transition(image, Status.IMPORTING, utcnow())  # formats must be set
         elif image.status is Status.IMPORTING and image.claim and image.claim.lease_until <= now:
             log.warning("taking over a stalled import", extra={"image_id": image_id})
-            claimed = image
         else:
             return None
-        try:
-            return image_db.save(replace(claimed, claim=ImportClaim(key, now + lease_seconds)))
-        except StaleWrite:
-            continue
+        claimed = import_db.claim(image_id, key, new_claim(key, now + lease_seconds), now,
+                                  utcnow())
+        if claimed is not None:
+            return claimed
     return None
 
 
@@ -158,27 +171,30 @@ def _check(digests: Digests, pending: PendingUpload) -> None:
                             f"{pending.sha256} was declared.")
 
 
-def fail_import(image: Image, reason: str) -> None:
+def fail_import(image: Image, reason: str) -> bool:
     """Back to `queued` with the reason visible, the staged object (or parts) and the
-    upload's quota hold gone."""
+    upload's quota hold gone; only if the import is still in the pending state `image` was
+    read in (a user's edit meanwhile does not matter). True if it was failed."""
     assert image.upload is not None
     staged = image.upload
-    failed = import_stores.failed(replace(transition(image, Status.QUEUED, utcnow()),
-                                          import_error=reason))
-    try:
-        failed = image_db.save(failed)
-    except StaleWrite:
-        log.info("import failure not recorded: image changed meanwhile",
+    full, reason = reasons.for_log(reason), reasons.for_tenant(reason)
+    shown = replace(transition(image, Status.QUEUED, utcnow()), import_error=reason)
+    failure = events.image_entry(events.IMAGE_IMPORT_FAILURE, shown, reason=reason)
+    along = Along(image.owner, usage.negate(usage.reserved(staged)), events=(failure,))
+    failed = import_db.fail(image, reason, along, shown.updated_at)
+    if failed is None:
+        log.info("import failure not recorded: the import moved on meanwhile",
                  extra={"image_id": image.id})
-        return
-    quota_service.release_upload(image.owner, staged)
+        return False
+    events.flush(along.events)
+    import_stores.report_failure(failed)  # its target stores move to os_glance_failed_import
     if staged.multipart_id:
         multipart.abort(staged.key, staged.multipart_id)
     objects.delete(staged.key)
-    events.publish_image(events.IMAGE_IMPORT_FAILURE, failed, reason=reason)
     task_progress.fail(staged.task_id, reason)
-    log.warning("import rejected", extra={"image_id": image.id, "reason": reason})
+    log.warning("import rejected", extra={"image_id": image.id, "reason": full})
     metrics.import_failed(reason)
+    return True
 
 
 def _discard(image_id: str, pending: PendingUpload, stored: tuple[Location, ...]) -> None:
@@ -200,35 +216,66 @@ def _discard(image_id: str, pending: PendingUpload, stored: tuple[Location, ...]
 
 @dataclass
 class _Lease:
-    """The worker's claim on an image, renewed as work progresses."""
+    """The worker's claim on an image, renewed as work progresses: by the steps that report
+    progress, and by a heartbeat thread around steps that do not (a subprocess, a copy)."""
 
     image: Image
     clock: Clock
+    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
         self._renewed_at = self.clock()
         self._seconds = get_settings().import_lease_seconds
 
-    def renew_if_due(self, _bytes_done: int) -> None:
+    def renew_if_due(self, _bytes_done: int = 0) -> None:
         """Extend the lease once a third of it has passed.
 
         Raises:
-            LeaseLost: the image changed under us (taken over or deleted).
+            LeaseLost: the claim is no longer ours (taken over, failed or deleted).
         """
-        now = self.clock()
-        if now - self._renewed_at < self._seconds / 3:
-            return
-        claim = ImportClaim(self.image.upload.key, now + self._seconds)
+        with self._lock:
+            now = self.clock()
+            if now - self._renewed_at < self._seconds / 3:
+                return
+            try:
+                self.image = import_db.renew(self.image, now + self._seconds)
+            except StaleWrite as exc:
+                raise LeaseLost() from exc
+            self._renewed_at = now
+
+    @contextmanager
+    def kept_alive(self, beat_seconds: float | None = None) -> Iterator[None]:
+        """Renew the lease from a heartbeat thread while the block runs.
+
+        Raises:
+            LeaseLost: the lease was lost meanwhile (raised when the block ends).
+        """
+        stop = threading.Event()
+        lost: list[LeaseLost] = []
+
+        def beat() -> None:
+            while not stop.wait(beat_seconds or self._seconds / 6):
+                try:
+                    self.renew_if_due()
+                except LeaseLost as exc:
+                    lost.append(exc)
+                    return
+                except Exception:  # noqa: BLE001 - a failed beat is retried on the next one
+                    log.warning("lease renewal failed", exc_info=True)
+
+        heart = threading.Thread(target=beat, name="lease-heartbeat", daemon=True)
+        heart.start()
         try:
-            self.image = image_db.save(replace(self.image, claim=claim))
-        except StaleWrite as exc:
-            raise LeaseLost() from exc
-        self._renewed_at = now
+            yield
+        finally:
+            stop.set()
+            heart.join()
+        if lost:
+            raise lost[0]
 
     def release(self, error: str) -> None:
         """Give the lease up after an unexpected error, noting it on the image (best effort)."""
         try:
-            self.image = image_db.save(replace(self.image, import_error=error, claim=ImportClaim(
-                self.image.upload.key, 0)))
+            self.image = import_db.renew(self.image, 0, error=error)
         except Exception:  # noqa: BLE001 - already failing; the lease lapses on its own
             log.exception("could not release the import lease", extra={"image_id": self.image.id})

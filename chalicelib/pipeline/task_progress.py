@@ -4,7 +4,7 @@ the reaper's sweep of tasks whose import went away without an answer."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from chalicelib import events
@@ -19,6 +19,7 @@ from chalicelib.domain.tasks import (TRANSITIONS, Task, TaskStatus, human_size,
 from chalicelib.domain.uploads import MIB
 
 log = logging.getLogger(__name__)
+COPY_IMAGE = "copy-image"
 # A progress message is written after this much data or this much time, whichever comes
 # first: a few writes per GiB, and a moving message even on a slow stream.
 PROGRESS_BYTES = 64 * MIB
@@ -93,6 +94,22 @@ def reap_orphans(changed_before: str) -> tuple[str, ...]:
         if reason and _advance(task.id, TaskStatus.FAILURE, message=reason):
             failed.append(task.id)
     return tuple(failed)
+
+
+def unclaimed_copies(changed_before: str) -> Iterator[tuple[Task, Image]]:
+    """copy-image tasks still pending (no worker picked their request up) and unchanged
+    since `changed_before`, whose image still lists stores as importing: the request's
+    send was lost."""
+    for task in task_db.unfinished(changed_before):
+        method = task.input.get("import_req", {}).get("method", {}).get("name")
+        if task.status is not TaskStatus.PENDING or method != COPY_IMAGE:
+            continue
+        try:
+            image = image_db.get(task.image_id)
+        except NotFound:
+            continue  # reap_orphans fails it
+        if image.properties.get(IMPORTING_PROPERTY):
+            yield task, image
 
 
 def _orphan_reason(task: Task) -> str | None:

@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 from chalicelib import tracing
 from chalicelib.db import images as image_db
+from chalicelib.db import imports as import_db
 from chalicelib.domain.errors import ImageRejected, Invalid, NotFound, QuotaExceeded, StaleWrite
 from chalicelib.domain.image import Image, Status
 from chalicelib.pipeline import task_progress
@@ -15,7 +16,7 @@ from chalicelib.pipeline.fetch import expected_digest
 from chalicelib.pipeline.requests import WebDownloadRequest
 from chalicelib.pipeline.run import LeaseLost, Outcome, fail_import
 from chalicelib.pipeline.web_download import download_to_staging, policy_from_settings
-from chalicelib.services import quotas as quota_service
+from chalicelib.lifecycle import quota_holds
 
 
 def fetch_into_staging(request: WebDownloadRequest) -> Outcome:
@@ -29,12 +30,15 @@ def fetch_into_staging(request: WebDownloadRequest) -> Outcome:
 
     def record_size(size: int) -> None:
         # Before the object exists (so before its event): the worker checks this size, and
-        # the owner's quotas now hold the bytes (a refusal aborts the staged upload).
-        sized = replace(image.upload, size=size, reserved_bytes=size)
+        # the owner's quotas now hold the bytes, in the same transaction (a refusal aborts
+        # the staged upload). A user's edit meanwhile does not matter.
+        current = _pending(request)
+        if current is None:  # deleted or superseded meanwhile: abort the upload
+            raise LeaseLost()
+        sized = replace(current.upload, size=size, reserved_bytes=size)
         try:
-            with quota_service.upload_held(image, size):
-                image_db.save(replace(image, upload=sized))
-        except StaleWrite as exc:  # deleted or superseded meanwhile: abort the upload
+            import_db.change_upload(current, sized, quota_holds.upload_charge(current, size))
+        except StaleWrite as exc:
             raise LeaseLost() from exc
 
     # The task shows the download (the host only: a URI's query may carry credentials).

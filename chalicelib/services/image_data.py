@@ -6,17 +6,20 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
 
 from chalicelib.blobs import keys, objects
 from chalicelib.config import get_settings
 from chalicelib.db import images as image_db
 from chalicelib.domain import signatures
 from chalicelib.domain.context import RequestContext
-from chalicelib.domain.errors import Conflict, ImageRejected, Invalid, QuotaExceeded
-from chalicelib.domain.image import (Image, ImportClaim, PendingUpload, Status, transition,
+from chalicelib.domain.errors import (Conflict, ImageRejected, Invalid, QuotaExceeded,
+                                      StoreFailed)
+from chalicelib.domain.image import (Image, PendingUpload, Status, new_claim, transition,
                                      utcnow, wire_time_after)
 from chalicelib.domain.tasks import new_task_id
 from chalicelib.domain.stores import StoreSelection, parse_selection
@@ -25,8 +28,8 @@ from chalicelib.pipeline.fetch import ExpectedDigest, expected_digest
 from chalicelib.pipeline.fetch_policy import validate_uri
 from chalicelib.pipeline.requests import WebDownloadRequest, request_import, request_web_download
 from chalicelib.pipeline.web_download import policy_from_settings
+from chalicelib.lifecycle import quota_holds
 from chalicelib.services import discovery
-from chalicelib.services import quotas as quota_service
 from chalicelib.services import stores as store_service
 from chalicelib.services import tasks
 from chalicelib.services.images import get_image_for
@@ -66,10 +69,10 @@ def upload_file(ctx: RequestContext, image_id: str, data: bytes,
                       "saving data.")
     pending = replace(_pending(image.id, len(data)), task_id=new_task_id())
     # Claimed before the bytes land, so the worker that S3's event wakes leaves it to us.
-    claim = ImportClaim(pending.key, time.time() + get_settings().import_lease_seconds)
-    with quota_service.upload_held(image, pending.size):
-        claimed = image_db.save(replace(transition(image, Status.IMPORTING, utcnow()),
-                                        upload=pending, claim=claim, import_error=None))
+    claim = new_claim(pending.key, time.time() + get_settings().import_lease_seconds)
+    claimed = image_db.save(replace(transition(image, Status.IMPORTING, utcnow()),
+                                    upload=pending, claim=claim, import_error=None),
+                            quota_holds.upload_charge(image, pending.size))
     tasks.start_import(ctx, claimed, tasks.FILE_UPLOAD)
     objects.put(pending.key, data)
     if run.import_claimed(claimed) is run.Outcome.REJECTED:
@@ -87,11 +90,19 @@ def stage(ctx: RequestContext, image_id: str, data: bytes, declared_size: int | 
         Conflict: the image is not queued (already staged, importing or active).
     """
     image = _writable(ctx, image_id, data, declared_size, "staged")
-    pending = replace(_pending(image.id, len(data)), awaiting_import=True)
-    with quota_service.upload_held(image, pending.size):
-        staged = image_db.save(replace(transition(image, Status.UPLOADING, utcnow()),
-                                       upload=pending, import_error=None))
-    objects.put(pending.key, data)
+    # The deadline is the intent: if the put below never lands, the reaper fails the
+    # staging once it has passed (docs/consistency.md).
+    pending = replace(_pending(image.id, len(data)), awaiting_import=True,
+                      expires_at=wire_time_after(0))
+    staged = image_db.save(replace(transition(image, Status.UPLOADING, utcnow()),
+                                   upload=pending, import_error=None),
+                           quota_holds.upload_charge(image, pending.size))
+    try:
+        objects.put(pending.key, data)
+    except (BotoCoreError, ClientError) as exc:
+        reason = "Staging failed: the data could not be stored; stage it again."
+        run.fail_import(staged, reason)
+        raise StoreFailed(reason) from exc
     return staged
 
 
@@ -127,12 +138,23 @@ def _glance_direct(ctx: RequestContext, image: Image, request: ImportRequest,
         raise Conflict("Image needs to be staged before 'glance-direct' method can be used.")
     if objects.size_of(upload.key) is None:
         raise Conflict("The image has no staged data yet; upload it before importing.")
-    requested = image_db.save(replace(image, upload=replace(upload, awaiting_import=False,
-                                                            task_id=new_task_id())))
+    # Requested now: if the request below is lost, the reaper asks again once the deadline
+    # (now) is a grace period past.
+    requested = image_db.save(replace(image, upload=replace(
+        upload, awaiting_import=False, task_id=new_task_id(), expires_at=wire_time_after(0))))
     tasks.start_import(ctx, requested, request.method, body)  # before the worker can look
-    request_import(image.id, upload.key)
+    _send(request_import, image.id, upload.key)
     log.info("import requested", extra={"image_id": image.id, "method": request.method})
     return requested
+
+
+def _send(request: Callable[..., None], *args: Any) -> None:
+    """Put a request on the import queue; the image write before it recorded the intent,
+    so a failed send is the reaper's to repeat (or to end), not the client's error."""
+    try:
+        request(*args)
+    except Exception:  # noqa: BLE001 - recorded with a deadline; the reaper takes it from here
+        log.exception("import request not sent; the reaper will act on it")
 
 
 def parse_import_request(body: Any) -> ImportRequest:
@@ -178,12 +200,12 @@ def _web_download(ctx: RequestContext, image: Image, request: ImportRequest,
     expires_at = wire_time_after(get_settings().web_download.timeout_seconds)
     # The size is unknown until the last byte; the worker records it before S3 reports it.
     pending = replace(_pending(image.id, 0), expires_at=expires_at, task_id=new_task_id())
-    with quota_service.upload_held(image, pending.size):  # one upload; bytes on arrival
-        started = image_db.save(replace(transition(image, Status.UPLOADING, utcnow()),
-                                        upload=pending, import_error=None))
+    started = image_db.save(replace(transition(image, Status.UPLOADING, utcnow()),
+                                    upload=pending, import_error=None),
+                            quota_holds.upload_charge(image, pending.size))  # bytes on arrival
     tasks.start_import(ctx, started, request.method, body, legacy_input=request.legacy_input)
     expected = request.expected
-    request_web_download(WebDownloadRequest(
+    _send(request_web_download, WebDownloadRequest(
         image.id, pending.id, request.uri or "", expected.algorithm if expected else None,
         expected.value if expected else None))
     log.info("web-download requested", extra={"image_id": image.id})

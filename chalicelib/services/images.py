@@ -6,16 +6,17 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from chalicelib import events, stores
-from chalicelib.blobs import keys, objects
+from chalicelib import events
 from chalicelib.config import get_settings
 from chalicelib.db import images as image_db
 from chalicelib.db import members as member_db
+from chalicelib.db.along import Along
 from chalicelib.domain import create, listing, patch, policy, quotas, usage
 from chalicelib.domain.context import RequestContext
 from chalicelib.domain.errors import Conflict, Forbidden, Invalid, NotFound
 from chalicelib.domain.image import Image, Status, transition, utcnow
 from chalicelib.domain.query import ListQuery
+from chalicelib.lifecycle import deletes, quota_holds
 from chalicelib.services import quotas as quota_service
 
 log = logging.getLogger(__name__)
@@ -38,9 +39,11 @@ def create_image(ctx: RequestContext, body: Any) -> Image:
     """
     image = create.new_image(ctx, body, utcnow())
     quotas.check_image(None, image, quota_service.image_limits())
-    with quota_service.held(image.owner, usage.new_image()):
-        image = image_db.create(image)
-    events.publish_image(events.IMAGE_CREATE, image)
+    # The charge and the event are written with the image, in one transaction.
+    created = events.image_entry(events.IMAGE_CREATE, image)
+    image = image_db.create(image, Along(image.owner, usage.new_image(),
+                                         quota_holds.limits_of(image.owner), (created,)))
+    events.flush([created])
     return image
 
 
@@ -135,19 +138,23 @@ def update_image(ctx: RequestContext, image_id: str, content_type: str, body: An
 
 def delete_image(ctx: RequestContext, image_id: str) -> None:
     """`DELETE /v2/images/{id}`: with delayed delete an active image goes `pending_delete`
-    (the scrubber purges it later; an admin may restore it until then), else it is purged.
+    (the scrubber purges it later; an admin may restore it until then), else it is deleted
+    for good. Either way every location goes `pending_delete` in that same write, so data a
+    store refuses to drop now is retried by the scrubber, never leaked or shown as an error.
 
     Raises:
         Forbidden: the image is protected, or not the caller's.
+        StaleWrite: the image changed while this ran (nothing was deleted).
     """
     image = get_image_for(ctx, image_id, "delete_image")
     if image.protected:
         raise Forbidden(f"Image {image.id} is protected and cannot be deleted.")
     if get_settings().delayed_delete and image.status is Status.ACTIVE:
-        pending = image_db.save(transition(image, Status.PENDING_DELETE, utcnow()))
-        events.publish_image(events.IMAGE_DELETE, pending)
+        pending = deletes.with_locations_doomed(transition(image, Status.PENDING_DELETE,
+                                                           utcnow()))
+        _save_and_publish(pending, events.IMAGE_DELETE)
         return
-    purge_image(image, events.IMAGE_DELETE)
+    deletes.delete_for_good(image, events.IMAGE_DELETE)
     log.info("image deleted", extra={"image_id": image.id, "project": ctx.project_id})
 
 
@@ -163,19 +170,13 @@ def restore_image(ctx: RequestContext, image_id: str) -> Image:
     if image.status is not Status.PENDING_DELETE:
         raise Conflict(f"Image {image.id} is {image.status}; only a pending_delete image "
                        "can be restored.")
-    restored = image_db.save(transition(image, Status.ACTIVE, utcnow()))
-    events.publish_image(events.IMAGE_RESTORE, restored)
-    return restored
+    return _save_and_publish(deletes.with_locations_restored(
+        transition(image, Status.ACTIVE, utcnow())), events.IMAGE_RESTORE)
 
 
-def purge_image(image: Image, event: str) -> None:
-    """Tombstone the record, then remove the image's data and staging, for good."""
-    deleted = transition(image, Status.DELETED, utcnow())
-    # The tombstone goes first: a worker racing this delete then fails its conditional write.
-    image_db.save_tombstone(deleted, get_settings().deleted_image_ttl_seconds)
-    quota_service.release_image(image)
-    for location in image.locations:
-        stores.delete(location)  # in whichever store (bucket) holds that copy
-    objects.delete_prefix(keys.staging_prefix(image.id))
-    member_db.remove_all(image.id)
-    events.publish_image(event, deleted)
+def _save_and_publish(image: Image, event: str) -> Image:
+    """Save the image with `event` in the outbox, in one transaction; then publish it."""
+    published = events.image_entry(event, image)
+    saved = image_db.save(image, Along(events=(published,)))
+    events.flush([published])
+    return saved

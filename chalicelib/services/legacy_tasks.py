@@ -11,6 +11,7 @@ from chalicelib.db import tasks as task_db
 from chalicelib.domain.context import RequestContext
 from chalicelib.domain.legacy_tasks import parse_legacy_task
 from chalicelib.domain.tasks import Task
+from chalicelib.lifecycle import deletes
 from chalicelib.services import image_data, images, tasks
 
 log = logging.getLogger(__name__)
@@ -33,7 +34,7 @@ def create_task(ctx: RequestContext, body: Any) -> Task:
     try:
         started = image_data.import_image(ctx, image.id, method, legacy_input=legacy.input)
     except Exception:
-        images.purge_image(image, events.IMAGE_DELETE)  # no image is left without its task
+        deletes.delete_for_good(image, events.IMAGE_DELETE)  # no image left without its task
         raise
     assert started.upload is not None and started.upload.task_id is not None
     log.info("legacy import task created", extra={"image_id": image.id,

@@ -1,25 +1,22 @@
-"""Quota use cases: charge a project as images and uploads come, give back as they go, report
-usage, and the admins' per-project limits (`/v2/quotas/{project_id}`, a Glint extension).
-
-Charges are atomic conditional writes (db.usage.reserve). Each give-back follows the one
-conditional image write that ends what was charged (the upload cleared, the tombstone), so a
-repeated event or a retried worker never gives back twice."""
+"""Quota use cases: report usage, the admins' per-project limits (`/v2/quotas/{project_id}`,
+a Glint extension) and the per-image bounds. Charging and giving back live below the
+services and the pipeline, in lifecycle.quota_holds."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from chalicelib.config import get_settings
+from chalicelib.db import images as image_db
 from chalicelib.db import usage as usage_db
 from chalicelib.domain import policy, quotas, usage
 from chalicelib.domain.context import RequestContext
-from chalicelib.domain.errors import Forbidden
-from chalicelib.domain.image import Image, PendingUpload
+from chalicelib.domain.errors import Conflict, Forbidden
+from chalicelib.domain.listing import Source
+from chalicelib.domain.usage import QUOTA_NAMES
 from chalicelib.domain.quotas import ImageLimits, Quota
-from chalicelib.domain.usage import Deltas
+from chalicelib.lifecycle import quota_holds
 
 log = logging.getLogger(__name__)
 
@@ -39,61 +36,46 @@ def image_limits() -> ImageLimits:
     return ImageLimits(properties=settings.image_property_quota, tags=settings.image_tag_quota)
 
 
-def charge(project_id: str, deltas: Deltas) -> None:
-    """Hold `deltas` against the project's limits.
+@dataclass(frozen=True, slots=True)
+class Recount:
+    """A project's counters as stored and as its image records add up (sizes in bytes)."""
+
+    project_id: str
+    counted: dict[str, int]
+    recounted: dict[str, int]
+    repaired: bool
+
+    @property
+    def drift(self) -> dict[str, int]:
+        """Counter less records, for each counter that differs."""
+        return {name: self.counted[name] - self.recounted[name] for name in QUOTA_NAMES
+                if self.counted[name] != self.recounted[name]}
+
+
+def recount(ctx: RequestContext, project_id: str, repair: bool = True,
+            attempts: int = 5) -> Recount:
+    """`POST /v2/quotas/{project_id}/recount` (admins): recount the project's usage from its
+    image records, report the drift and (with `repair`) correct the counters. The correction
+    applies only if no charge or release came in while the records were read; otherwise
+    the recount starts over, a few times at most.
 
     Raises:
-        QuotaExceeded: a limit would be exceeded (nothing is held).
+        Forbidden: the caller is not an admin.
+        Conflict: the counters kept changing while they were recounted.
     """
-    usage_db.reserve(project_id, deltas, _limits(usage_db.read(project_id)))
-
-
-def give_back(project_id: str, deltas: Deltas) -> None:
-    """Return what `charge` held (after the write it was for failed, or the thing went)."""
-    usage_db.apply(project_id, usage.negate(deltas))
-
-
-@contextmanager
-def held(project_id: str, deltas: Deltas) -> Iterator[None]:
-    """Charge `deltas` for the block that records what they pay for; if the block fails,
-    nothing will ever give them back, so give them back at once.
-
-    Raises:
-        QuotaExceeded: a limit would be exceeded (the block does not run).
-    """
-    charge(project_id, deltas)
-    try:
-        yield
-    except BaseException:
-        give_back(project_id, deltas)
-        raise
-
-
-def upload_held(image: Image, size: int) -> AbstractContextManager[None]:
-    """`held` for a new upload of `size` declared bytes, to be recorded on the image with
-    `reserved_bytes=size`; replacing a pending upload holds only the difference.
-
-    Raises:
-        QuotaExceeded: the upload would break the owner's limits.
-    """
-    return held(image.owner, usage.combine(usage.upload(size),
-                                           usage.negate(usage.reserved(image.upload))))
-
-
-def release_upload(owner: str, pending: PendingUpload) -> None:
-    """Give back a failed or abandoned upload's hold (call once its record is gone)."""
-    usage_db.apply(owner, usage.negate(usage.reserved(pending)))
-    log.info("upload hold released", extra={"project": owner, "upload_id": pending.id})
-
-
-def settle_upload(pending: PendingUpload, active: Image) -> None:
-    """Turn an activated upload's hold into the image's real stored bytes."""
-    usage_db.apply(active.owner, usage.activation(pending, active))
-
-
-def release_image(image: Image) -> None:
-    """Give back everything a purged image held (call once its tombstone is written)."""
-    usage_db.apply(image.owner, usage.deletion(image))
+    _require_admin(ctx, project_id)
+    for _ in range(attempts):
+        counted = {name: usage_db.read(project_id).counters.get(name, 0)
+                   for name in QUOTA_NAMES}
+        recounted = usage.recount(image_db.newest_first([Source("owner", project_id)]))
+        if counted == recounted or not repair:
+            return Recount(project_id, counted, recounted, False)
+        if usage_db.correct(project_id, counted, recounted):
+            log.warning("quota counters repaired", extra={
+                "project": project_id, "counted": counted, "recounted": recounted})
+            return Recount(project_id, counted, recounted, True)
+    raise Conflict(f"The usage of project {project_id} kept changing while it was "
+                   "recounted; retry.")
 
 
 def follow_owner(before: Image, after: Image) -> None:
@@ -141,17 +123,8 @@ def set_quotas(ctx: RequestContext, project_id: str, body: Any) -> ProjectQuotas
 
 def _quotas(project_id: str) -> ProjectQuotas:
     stored = usage_db.read(project_id)
-    return ProjectQuotas(project_id, quotas.report(stored.counters, _limits(stored)),
+    return ProjectQuotas(project_id, quotas.report(stored.counters, quota_holds.limits_of(project_id, stored)),
                          stored.overrides)
-
-
-def _limits(stored: usage_db.ProjectUsage) -> dict[str, int]:
-    settings = get_settings()
-    defaults = {usage.IMAGE_SIZE_TOTAL: settings.quota_image_size_total_mib,
-                usage.IMAGE_STAGE_TOTAL: settings.quota_image_stage_total_mib,
-                usage.IMAGE_COUNT_TOTAL: settings.quota_image_count_total,
-                usage.IMAGE_COUNT_UPLOADING: settings.quota_image_count_uploading}
-    return quotas.effective_limits(defaults, stored.overrides)
 
 
 def _require_admin(ctx: RequestContext, project_id: str) -> None:

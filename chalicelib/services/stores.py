@@ -10,12 +10,13 @@ from chalicelib import events, stores
 from chalicelib.db import images as image_db
 from chalicelib.domain import stores as store_rules
 from chalicelib.domain.context import RequestContext
-from chalicelib.domain.errors import Conflict, Forbidden, NotFound
+from chalicelib.domain.errors import Conflict, Forbidden, NotFound, StaleWrite
 from chalicelib.domain.image import Image, Status, utcnow
 from chalicelib.domain.stores import IMPORTING_PROPERTY, LocationStatus, StoreSelection
 from chalicelib.domain.tasks import new_task_id
+from chalicelib.pipeline import task_progress
 from chalicelib.pipeline.requests import CopyRequest, request_copy
-from chalicelib.services import quotas as quota_service
+from chalicelib.lifecycle import deletes
 from chalicelib.services import tasks
 from chalicelib.services.images import get_image_for
 
@@ -38,25 +39,35 @@ def copy_image(ctx: RequestContext, image: Image, selection: StoreSelection,
     if not targets:  # all_stores, and the image is in every store already
         log.info("copy-image: nothing to copy", extra={"image_id": image.id})
         return image
-    started = image_db.save(replace(
-        store_rules.with_progress(image, importing=targets, retried=targets),
-        import_error=None, updated_at=utcnow()))
-    task_id = tasks.start_import(ctx, started, "copy-image", body, task_id=new_task_id())
-    request_copy(CopyRequest(image.id, targets, selection.all_stores_must_succeed, task_id))
+    # The task first: from the moment the image lists its stores as importing, a task
+    # exists that the reaper can find and send again if the request below is lost.
+    task_id = tasks.start_import(ctx, image, "copy-image", body, task_id=new_task_id())
+    try:
+        started = image_db.save(replace(
+            store_rules.with_progress(image, importing=targets, retried=targets),
+            import_error=None, updated_at=utcnow()))
+    except StaleWrite:
+        task_progress.fail(task_id, "Copy not started: the image changed meanwhile.")
+        raise
+    try:
+        request_copy(CopyRequest(image.id, targets, selection.all_stores_must_succeed, task_id))
+    except Exception:  # noqa: BLE001 - the task and the image record it; the reaper resends
+        log.exception("copy request not sent; the reaper will send it again")
     log.info("copy-image requested", extra={"image_id": image.id, "stores": list(targets)})
     return started
 
 
 def delete_from_store(ctx: RequestContext, store_id: str, image_id: str) -> None:
     """`DELETE /v2/stores/{store}/{image}`: remove one store's copy, never the last one
-    (the `delete_image_location` rule: admins by default).
+    (the `delete_image_location` rule: admins by default). The copy's locations go
+    `pending_delete`, then their data is removed; what the store refuses, the scrubber
+    retries until it is gone.
 
     Raises:
         Conflict: unknown store, image not active, a copy to this store still running, or
             the image changed meanwhile.
         NotFound: the caller may not see the image, or the store does not hold it.
         Forbidden: the caller is not an admin, or this is the image's only store.
-        StoreFailed: the store would not delete the data (the copy stays pending_delete).
     """
     stores.get(store_id)
     image = get_image_for(ctx, image_id, "delete_image_location")
@@ -74,14 +85,9 @@ def delete_from_store(ctx: RequestContext, store_id: str, image_id: str) -> None
         raise NotFound(f"Image {image.id} is not stored in store {store_id}.")
     # Conditional on the version read: a concurrent delete from the other store loses (409),
     # so two deletes can never remove the last copy between them.
+    # From here the delete is recorded: what the store refuses now, the scrubber retries.
     marked = image_db.save(replace(store_rules.with_locations(
         image, store_id, LocationStatus.PENDING_DELETE), updated_at=utcnow()))
-    for location in marked.locations:
-        if location.store == store_id:
-            stores.delete(location)
-    gone = image_db.update(image.id, lambda i: replace(
-        store_rules.with_locations(i, store_id, None), updated_at=utcnow()))
-    quota_service.give_back(image.owner, store_rules.stored_cost(
-        image, (loc for loc in marked.locations if loc.store == store_id)))
-    events.publish_image(events.IMAGE_UPDATE, gone, store_deleted=store_id)
+    deletes.drop_doomed_locations(marked)
+    events.publish_image(events.IMAGE_UPDATE, marked, store_deleted=store_id)
     log.info("image data deleted from a store", extra={"image_id": image.id, "store": store_id})

@@ -11,6 +11,8 @@ from chalicelib.blobs import keys, multipart, objects, presign
 from chalicelib.blobs.presign import PresignedRequest
 from chalicelib.config import get_settings
 from chalicelib.db import images as image_db
+from chalicelib.db.along import Along
+from chalicelib.domain import usage
 from chalicelib.domain import signatures
 from chalicelib.domain.context import RequestContext
 from chalicelib.domain.errors import Conflict, Invalid, NotFound
@@ -19,7 +21,7 @@ from chalicelib.domain.image import (Image, PendingUpload, Status, transition, u
 from chalicelib.domain.tasks import new_task_id
 from chalicelib.domain.uploads import (UploadPlan, parse_sha256, parse_upload_request,
                                        plan_upload, split_into_parts)
-from chalicelib.services import quotas as quota_service
+from chalicelib.lifecycle import quota_holds
 from chalicelib.services import tasks
 from chalicelib.services.images import get_image_for
 
@@ -73,18 +75,18 @@ def start_upload(ctx: RequestContext, image_id: str, body: Any) -> UploadGrant:
     key = keys.staging_key(image.id, upload_id)
     now = utcnow()
     uploading = transition(image, Status.UPLOADING, now) if image.status is Status.QUEUED else image
-    with quota_service.upload_held(image, request.size):
-        pending = PendingUpload(id=upload_id, key=key, size=request.size, sha256=request.sha256,
-                                multipart_id=multipart.start(key) if plan.multipart else None,
-                                part_size=plan.part_size,
-                                expires_at=wire_time_after(settings.presign_expires_seconds),
-                                task_id=new_task_id(), reserved_bytes=request.size)
-        try:
-            saved = image_db.save(replace(uploading, upload=pending, import_error=None,
-                                          updated_at=now))
-        except Exception:  # not recorded, so nobody else will ever clean it up: do it, re-raise
-            _discard(pending)
-            raise
+    pending = PendingUpload(id=upload_id, key=key, size=request.size, sha256=request.sha256,
+                            multipart_id=multipart.start(key) if plan.multipart else None,
+                            part_size=plan.part_size,
+                            expires_at=wire_time_after(settings.presign_expires_seconds),
+                            task_id=new_task_id(), reserved_bytes=request.size)
+    try:  # the quota charge goes in the same transaction as the upload's record
+        saved = image_db.save(replace(uploading, upload=pending, import_error=None,
+                                      updated_at=now),
+                              quota_holds.upload_charge(image, request.size))
+    except Exception:  # not recorded: discard now (else the orphan sweep would), re-raise
+        _discard(pending)
+        raise
     if image.upload:  # a new upload supersedes the previous one (the reaper fails its task)
         _discard(image.upload)
     tasks.start_import(ctx, saved, tasks.DIRECT_UPLOAD)
@@ -95,13 +97,29 @@ def start_upload(ctx: RequestContext, image_id: str, body: Any) -> UploadGrant:
 
 def describe_upload(ctx: RequestContext, image_id: str, upload_id: str,
                     first_part: int = 1) -> UploadGrant:
-    """Fresh URLs for the pending upload (from `first_part`) and the parts already in S3."""
+    """Fresh URLs for the pending upload (from `first_part`) and the parts already in S3.
+    Asking keeps the upload alive: its expiry moves to that of the fresh URLs, so the reaper
+    leaves alone an upload whose client keeps coming back, however long it takes.
+
+    Raises:
+        NotFound: the image has no such pending upload (finished, aborted or reaped).
+        Invalid: `first_part` is not one of the upload's parts.
+    """
     image, pending = _pending(ctx, image_id, upload_id)
     plan = _plan_of(pending)
     if plan.multipart and not 1 <= first_part <= len(plan.part_sizes):
         raise Invalid(f"first_part must be from 1 to {len(plan.part_sizes)}.")
     uploaded = multipart.part_sizes(pending.key, pending.multipart_id) if plan.multipart else {}
-    return _grant(image, pending, plan, first_part, uploaded)
+    image = image_db.update(image.id, lambda current: _extended(current, upload_id))
+    return _grant(image, image.upload, plan, first_part, uploaded)
+
+
+def _extended(image: Image, upload_id: str) -> Image:
+    """The image with its pending upload's expiry at that of URLs signed now."""
+    if image.status is not Status.UPLOADING or not image.upload or image.upload.id != upload_id:
+        raise NotFound(f"Image {image.id} has no pending upload {upload_id}.")
+    expires_at = wire_time_after(get_settings().presign_expires_seconds)
+    return replace(image, upload=replace(image.upload, expires_at=expires_at))
 
 
 def complete_upload(ctx: RequestContext, image_id: str, upload_id: str, body: Any) -> Image:
@@ -139,8 +157,8 @@ def complete_upload(ctx: RequestContext, image_id: str, upload_id: str, body: An
 def abort_upload(ctx: RequestContext, image_id: str, upload_id: str) -> Image:
     """Abandon the pending upload; the image returns to `queued`."""
     image, pending = _pending(ctx, image_id, upload_id)
-    queued = image_db.save(transition(image, Status.QUEUED, utcnow()))
-    quota_service.release_upload(image.owner, pending)
+    queued = image_db.save(transition(image, Status.QUEUED, utcnow()),
+                           Along(image.owner, usage.negate(usage.reserved(pending))))
     _discard(pending)
     return queued
 

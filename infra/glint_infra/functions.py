@@ -28,9 +28,10 @@ WORKER_FUNCTION = "ImportWorker"
 DEAD_LETTERS_FUNCTION = "ImportDeadLetters"
 REAPER_FUNCTION = "ImportReaper"
 SCRUBBER_FUNCTION = "ImageScrubber"
+SWEEP_FUNCTION = "OrphanSweep"
 METADEFS_LOADER_FUNCTION = "MetadefsLoader"
 FUNCTIONS = (API_FUNCTION, AUTHORIZER_FUNCTION, WORKER_FUNCTION, DEAD_LETTERS_FUNCTION,
-             REAPER_FUNCTION, SCRUBBER_FUNCTION, METADEFS_LOADER_FUNCTION)
+             REAPER_FUNCTION, SCRUBBER_FUNCTION, SWEEP_FUNCTION, METADEFS_LOADER_FUNCTION)
 LOG_RETENTION = logs.RetentionDays.ONE_MONTH
 # Settings naming a secret -> the functions that read it (the API and its authorizer validate
 # tokens and look up projects with Keystone's service credentials). Only these functions get

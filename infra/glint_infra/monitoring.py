@@ -11,10 +11,11 @@ from chalice.cdk import Chalice
 from constructs import Construct
 
 from glint_infra.functions import (DEAD_LETTERS_FUNCTION, REAPER_FUNCTION, SCRUBBER_FUNCTION,
-                                   WORKER_FUNCTION)
+                                   SWEEP_FUNCTION, WORKER_FUNCTION)
 from glint_infra.suppressions import accept
 
-PIPELINE = (WORKER_FUNCTION, DEAD_LETTERS_FUNCTION, REAPER_FUNCTION, SCRUBBER_FUNCTION)
+PIPELINE = (WORKER_FUNCTION, DEAD_LETTERS_FUNCTION, REAPER_FUNCTION, SCRUBBER_FUNCTION,
+            SWEEP_FUNCTION)
 
 # Share of API requests answered 5xx, over 5 minutes, before someone is told.
 API_5XX_RATE = 0.05

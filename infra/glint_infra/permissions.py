@@ -21,7 +21,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sqs as sqs
 
-from chalicelib.blobs.keys import IMAGES_PREFIX, STAGING_PREFIX
+from chalicelib.blobs.keys import IMAGES_PREFIX, STAGING_PREFIX, SWEEP_PREFIX
 from glint_infra import functions as fn
 
 # Transactions need no actions of their own: each item in one needs its item action.
@@ -146,6 +146,15 @@ def policies(on: Resources) -> dict[str, list[iam.PolicyStatement]]:
             _allow(DISCARD_STAGED, [staging]), _list_staging(on.bucket),
             publish,
         ],
+        fn.SWEEP_FUNCTION: [
+            # Lists images/ and staging/ a page at a time (its cursor, under sweep/, says
+            # where), reads the owning records, removes what none owns; never reads image bytes.
+            _allow(("dynamodb:GetItem",), image_table),
+            _list(on.bucket, IMAGES_PREFIX, STAGING_PREFIX),
+            _allow(("s3:DeleteObject", "s3:AbortMultipartUpload"), [images, staging]),
+            _allow(("s3:GetObject", "s3:PutObject"),
+                   [on.bucket.arn_for_objects(f"{SWEEP_PREFIX}*")]),
+        ],
         fn.METADEFS_LOADER_FUNCTION: [
             _allow(TABLE_READ + TABLE_WRITE, _with_indexes([on.tables["metadefs_table"]])),
             publish,
@@ -162,9 +171,13 @@ def _secret_arn(secret: str) -> str:
 
 
 def _list_staging(bucket: s3.IBucket) -> iam.PolicyStatement:
+    return _list(bucket, STAGING_PREFIX)
+
+
+def _list(bucket: s3.IBucket, *prefixes: str) -> iam.PolicyStatement:
     return iam.PolicyStatement(
         actions=["s3:ListBucket", "s3:ListBucketMultipartUploads"], resources=[bucket.bucket_arn],
-        conditions={"StringLike": {"s3:prefix": [f"{STAGING_PREFIX}*"]}})
+        conditions={"StringLike": {"s3:prefix": [f"{prefix}*" for prefix in prefixes]}})
 
 
 def _with_indexes(tables: Iterable[dynamodb.CfnTable]) -> list[str]:

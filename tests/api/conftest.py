@@ -14,8 +14,8 @@ from tests.support import override_settings
 def published(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, dict[str, Any]]]:
     """Every event published during the test, as (name, detail), in order."""
     seen: list[tuple[str, dict[str, Any]]] = []
-    monkeypatch.setattr("chalicelib.events.publish",
-                        lambda name, detail, client=None: seen.append((name, detail)))
+    monkeypatch.setattr("chalicelib.events.send", lambda event, client=None: bool(
+        seen.append((event.name, event.detail)) or True))
     return seen
 
 

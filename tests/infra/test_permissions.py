@@ -1,6 +1,8 @@
 """Each function's role can do only what that function needs, on Glint's own resources."""
 from __future__ import annotations
 
+import json
+
 from typing import Any
 
 import pytest
@@ -41,13 +43,16 @@ def test_api_reads_and_writes_only_what_its_paths_need(grants: Grants, bucket: s
                   for prefix in ("staging/", "images/")}
 
 
-def test_api_lists_only_the_staging_prefix(template_json: dict[str, Any]) -> None:
-    statements = [s for r in template_json["Resources"].values() if r["Type"] == "AWS::IAM::Policy"
-                  for s in r["Properties"]["PolicyDocument"]["Statement"]
-                  if "s3:ListBucket" in s["Action"]]
-    assert statements
-    for statement in statements:
-        assert statement["Condition"] == {"StringLike": {"s3:prefix": ["staging/*"]}}
+def test_listings_stay_in_glints_prefixes(template_json: dict[str, Any]) -> None:
+    # Only the orphan sweep lists images/ (what no record owns); the rest list staging/.
+    listings = [(json.dumps(r["Properties"]["Roles"]), s)
+                for r in template_json["Resources"].values() if r["Type"] == "AWS::IAM::Policy"
+                for s in r["Properties"]["PolicyDocument"]["Statement"]
+                if "s3:ListBucket" in s["Action"]]
+    assert listings
+    for roles, statement in listings:
+        prefixes = ["images/*", "staging/*"] if "OrphanSweep" in roles else ["staging/*"]
+        assert statement["Condition"] == {"StringLike": {"s3:prefix": prefixes}}, roles
 
 
 def test_worker_changes_only_images_tasks_and_usage_counters(

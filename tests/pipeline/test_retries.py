@@ -38,8 +38,8 @@ def test_worker_crash_mid_copy_is_retried_to_active_exactly_once(server_client, 
     assert crashed.status == "importing" and crashed.claim.lease_until == 0  # lease released
     monkeypatch.setattr(objects, "copy", real_copy)
     published = []
-    monkeypatch.setattr("chalicelib.events.publish", lambda name, detail, client=None:
-                        published.append(name))
+    monkeypatch.setattr("chalicelib.events.send", lambda event, client=None: bool(
+        published.append(event.name) or True))
     deliver(server_client, messages)  # SQS redelivers the same message
     deliver(server_client, messages)  # and perhaps once more
     image = image_db.get(image_id)
