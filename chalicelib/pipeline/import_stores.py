@@ -9,24 +9,21 @@ in the same invocation, with the import's task) and, if the default store was no
 removes it from there."""
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from chalicelib import stores
 from chalicelib.config import get_settings
 from chalicelib.db import images as image_db
 from chalicelib.db import tasks as task_db
-from chalicelib.domain.context import RequestContext
-from chalicelib.domain.errors import Conflict, Forbidden, NotFound
-from chalicelib.domain.image import Image
-from chalicelib.domain.stores import IMPORTING_PROPERTY, parse_selection, progress, with_progress
+from chalicelib.domain.errors import NotFound
+from chalicelib.domain.image import Image, utcnow
+from chalicelib.domain.stores import (IMPORTING_PROPERTY, LocationStatus, parse_selection,
+                                      progress, with_locations, with_progress)
+from chalicelib.lifecycle import deletes
 from chalicelib.pipeline.copies import copy_to_stores
 from chalicelib.pipeline.requests import CopyRequest
-from chalicelib.services.stores import delete_from_store
-
-log = logging.getLogger(__name__)
-
 
 def with_targets(image: Image, body: Mapping[str, Any]) -> Image:
     """The image with its import's target stores listed as importing (and no longer failed);
@@ -93,10 +90,10 @@ def _must_succeed(task_id: str | None) -> bool:
 
 def _leave_default(image: Image, default: str) -> None:
     # The default store only held the data to verify it: the request did not ask for it.
-    system = RequestContext(project_id=image.owner, user_id="glint-import",
-                            roles=frozenset({"admin"}), request_id="glint-import")
+    # Its copies are marked pending_delete, then removed as a store delete removes them.
     try:
-        delete_from_store(system, default, image.id)
-    except (Conflict, Forbidden, NotFound) as exc:  # changed meanwhile: keep the copy, say why
-        log.warning("import left a copy in the default store",
-                    extra={"image_id": image.id, "reason": exc.message})
+        doomed = image_db.update(image.id, lambda i: replace(
+            with_locations(i, default, LocationStatus.PENDING_DELETE), updated_at=utcnow()))
+    except NotFound:
+        return
+    deletes.drop_doomed_locations(doomed)
