@@ -63,6 +63,7 @@ ENVELOPES = {
     # Scheduled: each finishes well within its period, so runs never overlap.
     REAPER_FUNCTION: Envelope(timeout=120, memory=256),
     SCRUBBER_FUNCTION: Envelope(timeout=300, memory=256),
+    SWEEP_FUNCTION: Envelope(timeout=300, memory=256),
     METADEFS_LOADER_FUNCTION: Envelope(timeout=300, memory=256),
 }
 # SQS-triggered functions: how many may run at once (the trigger's MaximumConcurrency; 2 is

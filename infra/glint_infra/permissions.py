@@ -68,9 +68,9 @@ def grant(roles: dict[str, iam.Role], on: Resources) -> None:
 def policies(on: Resources) -> dict[str, list[iam.PolicyStatement]]:
     """Function logical id -> what it may do."""
     staging = on.bucket.arn_for_objects(f"{STAGING_PREFIX}*")
+    store_buckets = [f"arn:{cdk.Aws.PARTITION}:s3:::{bucket}" for bucket in on.store_buckets]
     images = [on.bucket.arn_for_objects(f"{IMAGES_PREFIX}*"),
-              *(f"arn:{cdk.Aws.PARTITION}:s3:::{bucket}/{IMAGES_PREFIX}*"
-                for bucket in on.store_buckets)]
+              *(f"{bucket}/{IMAGES_PREFIX}*" for bucket in store_buckets)]
     image_table = [on.tables["images_table"].attr_arn]
     publish = _allow(["events:PutEvents"], [on.bus.event_bus_arn])
     count_usage = _allow(USAGE_COUNTERS, [on.tables["usage_table"].attr_arn])
@@ -150,8 +150,8 @@ def policies(on: Resources) -> dict[str, list[iam.PolicyStatement]]:
             # Lists images/ and staging/ a page at a time (its cursor, under sweep/, says
             # where), reads the owning records, removes what none owns; never reads image bytes.
             _allow(("dynamodb:GetItem",), image_table),
-            _list(on.bucket, IMAGES_PREFIX, STAGING_PREFIX),
-            _allow(("s3:DeleteObject", "s3:AbortMultipartUpload"), [images, staging]),
+            _list([on.bucket.bucket_arn, *store_buckets], IMAGES_PREFIX, STAGING_PREFIX),
+            _allow(("s3:DeleteObject", "s3:AbortMultipartUpload"), [*images, staging]),
             _allow(("s3:GetObject", "s3:PutObject"),
                    [on.bucket.arn_for_objects(f"{SWEEP_PREFIX}*")]),
         ],
@@ -171,12 +171,12 @@ def _secret_arn(secret: str) -> str:
 
 
 def _list_staging(bucket: s3.IBucket) -> iam.PolicyStatement:
-    return _list(bucket, STAGING_PREFIX)
+    return _list([bucket.bucket_arn], STAGING_PREFIX)
 
 
-def _list(bucket: s3.IBucket, *prefixes: str) -> iam.PolicyStatement:
+def _list(buckets: list[str], *prefixes: str) -> iam.PolicyStatement:
     return iam.PolicyStatement(
-        actions=["s3:ListBucket", "s3:ListBucketMultipartUploads"], resources=[bucket.bucket_arn],
+        actions=["s3:ListBucket", "s3:ListBucketMultipartUploads"], resources=buckets,
         conditions={"StringLike": {"s3:prefix": [f"{prefix}*" for prefix in prefixes]}})
 
 

@@ -70,6 +70,11 @@ def test_copies_between_stores_are_allowed_on_every_store(allowed) -> None:
         ("s3:DeleteObject", "images/*")}
     for cleaner in (fn.SCRUBBER_FUNCTION, fn.DEAD_LETTERS_FUNCTION):
         assert _on_other_store(allowed[cleaner]) == {("s3:DeleteObject", "images/*")}
+    # The orphan sweep lists every store and removes what no record owns.
+    bucket = f"arn:{{AWS::Partition}}:s3:::{OTHER_STORE}"
+    assert _on_other_store(allowed[fn.SWEEP_FUNCTION]) == {
+        ("s3:DeleteObject", "images/*"), ("s3:AbortMultipartUpload", "images/*"),
+        ("s3:ListBucket", bucket), ("s3:ListBucketMultipartUploads", bucket)}
     for outsider in (fn.AUTHORIZER_FUNCTION, fn.REAPER_FUNCTION, fn.METADEFS_LOADER_FUNCTION):
         assert not _on_other_store(allowed[outsider])
 
