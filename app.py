@@ -6,9 +6,9 @@ import logging
 from chalice import Chalice
 
 from chalicelib import logs, tracing
-from chalicelib.api import (actions, authorizer, data, families, image_data, images,
-                            incremental, info, members, metadefs, metadefs_contents, quotas,
-                            stores, tags, tasks, upload_page, uploads, versions)
+from chalicelib.api import (actions, authorizer, data, fallback, families, image_data,
+                            images, incremental, info, members, metadefs, metadefs_contents,
+                            quotas, stores, tags, tasks, upload_page, uploads, versions)
 from chalicelib.pipeline import handlers
 
 app = Chalice(app_name="glint")
@@ -33,3 +33,4 @@ BLUEPRINTS = (
 )
 for module in BLUEPRINTS:
     app.register_blueprint(module.bp)
+fallback.install(app)  # last: Glance's 405 for every method a path does not serve

@@ -22,6 +22,12 @@ def configured() -> tuple[Store, ...]:
     return get_settings().stores
 
 
+def multiple() -> bool:
+    """True when several stores are configured (Glance's `enabled_backends`); with one store
+    Glint answers as single-store Glance: no `/v2/info/stores`, no copy-image."""
+    return len(configured()) > 1
+
+
 def get(store_id: str) -> Store:
     """The store with this id.
 

@@ -11,7 +11,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from glint_local import embedded_aws, ports
+from glint_local import embedded_aws, metadefs_loader, ports
 
 PROJECT = Path(__file__).resolve().parent.parent
 
@@ -45,6 +45,8 @@ def main(argv: list[str] | None = None) -> int:
     aws.reset()
     settings = get_settings()
     resources = provision.provision(settings, visibility_timeout=args.visibility_timeout)
+    if args.metadefs:
+        metadefs_loader.load(Path(args.metadefs))
     invoker = world.invoker if world else None
     if world:
         world.enforce()
@@ -86,6 +88,9 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="loopback address to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=int(os.environ.get("GLINT_PORT", "9292")),
                         help="API port (default 9292, Glance's)")
+    parser.add_argument("--metadefs", default=str(metadefs_loader.DEFAULT_CATALOG),
+                        help="metadef catalog directory loaded at start (default: Glint's "
+                             "own catalog; '' for none)")
     parser.add_argument("--aws-port", type=int, default=int(os.environ.get("GLINT_AWS_PORT", "9293")),
                         help="embedded AWS (moto) port (default 9293; 0 picks a free one)")
     parser.add_argument("--visibility-timeout", type=int, default=30,

@@ -23,6 +23,7 @@ from chalice.local import (ChaliceRequestHandler, CustomLocalChalice, LocalChali
                            LocalDevServer, LocalGateway)
 
 from glint_local.envelope import InvocationStopped, Invoker
+from glint_local.not_found import NotFoundMixin
 
 # Chalice packages the REST API's function with the handler `app.app`.
 API_HANDLER = "app"
@@ -31,7 +32,7 @@ INTEGRATION_TIMEOUT_SECONDS = 29
 _WRITE_BUFFER = 64 * 1024
 
 
-class _Handler(ChaliceRequestHandler):
+class _Handler(NotFoundMixin, ChaliceRequestHandler):
     disable_nagle_algorithm = True
     # Buffered: headers and body go out together when the base class flushes after each
     # request (BaseHTTPRequestHandler.handle_one_request).

@@ -19,12 +19,13 @@ bp = Blueprint(__name__)
 def create_image(ctx: RequestContext) -> Response:
     """201 with the new image and its `Location`."""
     image = service.create_image(ctx, json_body(bp))
-    return json_response(render.image(ctx, image), status=201, headers={
-        "Location": f"{base_url(bp)}/v2/images/{image.id}",
-        # Glance tells clients here how the new image's data may arrive, and where to.
-        "OpenStack-image-import-methods": ",".join(discovery.import_methods()),
-        "OpenStack-image-store-ids": ",".join(s.id for s in discovery.stores()),
-    })
+    # Glance tells clients here how the new image's data may arrive, and where to (the
+    # stores only with several).
+    headers = {"Location": f"{base_url(bp)}/v2/images/{image.id}",
+               "OpenStack-image-import-methods": ",".join(discovery.import_methods())}
+    if discovery.store_ids():
+        headers["OpenStack-image-store-ids"] = ",".join(discovery.store_ids())
+    return json_response(render.image(ctx, image), status=201, headers=headers)
 
 
 @route(bp, "/v2/images")

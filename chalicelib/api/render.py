@@ -8,6 +8,7 @@ from chalicelib.domain import property_protections
 from chalicelib.domain.context import RequestContext
 from chalicelib.domain.image import Image, document
 from chalicelib.domain.stores import stores_of
+from chalicelib.services import discovery
 from chalicelib.services.uploads import UploadGrant
 from chalicelib.blobs.presign import PresignedRequest
 
@@ -19,9 +20,9 @@ def image(ctx: RequestContext, img: Image) -> dict[str, Any]:
     doc = {k: v for k, v in document(img).items() if k not in hidden}
     doc.update({"self": f"/v2/images/{img.id}", "file": f"/v2/images/{img.id}/file",
                 "schema": "/v2/schemas/image"})
-    held = stores_of(img)
-    if held:  # Glance shows it when stores are enabled, and Glint always has them
-        doc["stores"] = ",".join(held)
+    held, configured = stores_of(img), discovery.store_ids()
+    if held and configured:  # as Glance: only with several stores; here in their order
+        doc["stores"] = ",".join(s for s in configured if s in held)
     return doc
 
 

@@ -40,6 +40,8 @@ def route(bp: Blueprint, path: str, methods: tuple[str, ...] = ("GET",),
                 return handle(request, trace, **params)
 
         def handle(request: Any, trace: Any, **params: str) -> Response:
+            if has_trailing_slash(request):
+                return not_found()
             try:
                 ctx = (identity.anonymous(request.headers) if public else
                        identity.context_for(request.headers, request.context.get("authorizer")))
@@ -69,6 +71,17 @@ def route(bp: Blueprint, path: str, methods: tuple[str, ...] = ("GET",),
         return view
 
     return decorator
+
+
+def has_trailing_slash(request: Any) -> bool:
+    """True for `/v2/images/`: API Gateway and Chalice match it to `/v2/images`, Glance's
+    router to nothing (404, not the list). The raw path keeps the slash."""
+    return request.path != "/" and request.context.get("path", "").endswith("/")
+
+
+def not_found() -> Response:
+    """Glance's answer for a path it does not serve."""
+    return error_response(404, "The resource could not be found.")
 
 
 def _extra_headers(exc: GlintError) -> dict[str, str]:

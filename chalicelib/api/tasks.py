@@ -7,16 +7,13 @@ from chalice import Blueprint, Response
 
 from chalicelib.api.errors import error_response
 from chalicelib.api.render import with_query
-from chalicelib.api.routing import json_response, query_lists, route
+from chalicelib.api.routing import json_body, json_response, query_lists, route
 from chalicelib.domain.context import RequestContext
 from chalicelib.domain.tasks import Task, document, parse_task_query, task_schema, tasks_schema
+from chalicelib.services import legacy_tasks
 from chalicelib.services import tasks as service
 
 bp = Blueprint(__name__)
-_NO_LEGACY_TASKS = (
-    "Glint does not run legacy tasks: POST /v2/tasks is deprecated in Glance. Import image "
-    "data with POST /v2/images/{image_id}/import (or upload it with PUT "
-    "/v2/images/{image_id}/file); each import's task is at GET /v2/images/{image_id}/tasks.")
 # What a task list shows of each task (Glance's _format_task_stub).
 _STUB_FIELDS = ("id", "type", "status", "owner", "created_at", "updated_at", "expires_at", "self",
                 "schema")
@@ -52,9 +49,8 @@ def list_tasks(ctx: RequestContext) -> Response:
 
 @route(bp, "/v2/tasks", methods=("POST",))
 def create_task(ctx: RequestContext) -> Response:
-    """Glance's legacy task creation: refused (403 without tasks API access, else 405)."""
-    service.require_tasks_api(ctx, "add_task")
-    return error_response(405, _NO_LEGACY_TASKS, {"Allow": "GET"})
+    """Glance's legacy `import` task (deprecated there): 201 with the pending task."""
+    return json_response(_task(legacy_tasks.create_task(ctx, json_body(bp))), status=201)
 
 
 @route(bp, "/v2/tasks/{task_id}", methods=("DELETE",))

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from urllib.parse import unquote
 
 from chalicelib.auth.base import AuthConfigError, role_names
 from chalicelib.domain.context import RequestContext
@@ -14,6 +15,9 @@ CHALLENGE = 'Token realm="glint-local"'
 _DEFAULT_PROJECT = "admin"
 _DEFAULT_USER = "admin"
 _DEFAULT_ROLES = "admin"
+# What keystoneauth's `none` plugin (`openstack --os-auth-type none`) sends as its token: it
+# says "no credentials at all", as a missing header does.
+_NO_CREDENTIALS = "notused"
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,14 +35,16 @@ class NoAuth:
                 f"the '{LOCAL_STAGE}' stage, not in '{self.stage}'; use keystone or jwt.")
 
     def authenticate(self, headers: Mapping[str, str]) -> RequestContext:
-        """A development token when X-Auth-Token holds one, else the noauth headers.
+        """The development token in X-Auth-Token, else (no token at all, or keystoneauth's
+        `none` plugin's placeholder) the noauth headers.
 
         Raises:
-            Unauthorized: X-Auth-Token looks like a development token but is malformed.
+            Unauthorized: X-Auth-Token is not a development token: never fall back to the
+                headers' (or the default admin) identity for a token we cannot read.
         """
-        token = headers.get("x-auth-token", "")
-        # Any other token is ignored, as Glance's noauth does, so `--os-token anything` works.
-        if ":" in token:
+        # python-glanceclient sends the token percent-encoded (`alice%3Ap1%3Amember`).
+        token = unquote(headers.get("x-auth-token", "")).strip()
+        if token and token != _NO_CREDENTIALS:
             return _dev_token(token)
         project = headers.get("x-project-id") or headers.get("x-tenant-id") or _DEFAULT_PROJECT
         roles = headers.get("x-roles") or headers.get("x-role") or _DEFAULT_ROLES
@@ -47,7 +53,7 @@ class NoAuth:
 
 
 def _dev_token(token: str) -> RequestContext:
-    parts = token.strip().split(":")
+    parts = token.split(":")
     if len(parts) != 3 or not parts[0] or not parts[1]:
         raise Unauthorized("Malformed development token: expected 'user:project:role1,role2'.",
                            CHALLENGE)

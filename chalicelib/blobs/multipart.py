@@ -7,6 +7,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from chalicelib import aws
+from chalicelib.blobs.presign import IMAGE_CONTENT_TYPE
 from chalicelib.config import get_settings
 from chalicelib.domain.errors import Invalid
 
@@ -14,7 +15,8 @@ from chalicelib.domain.errors import Invalid
 def start(key: str, client: Any = None) -> str:
     """Open a multipart upload at `key`; returns its upload id."""
     response = (client or aws.s3()).create_multipart_upload(Bucket=get_settings().bucket,
-                                                            Key=key)
+                                                            Key=key,
+                                                            ContentType=IMAGE_CONTENT_TYPE)
     return response["UploadId"]
 
 

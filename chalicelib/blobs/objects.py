@@ -10,6 +10,7 @@ from boto3.s3.transfer import TransferConfig
 from botocore.exceptions import ClientError
 
 from chalicelib import aws
+from chalicelib.blobs.presign import IMAGE_CONTENT_TYPE
 from chalicelib.config import get_settings
 from chalicelib.domain.uploads import MIB
 from chalicelib.domain.errors import NotFound
@@ -125,7 +126,8 @@ def delete_prefix(prefix: str, client: Any = None) -> int:
 
 def put(key: str, data: bytes, client: Any = None) -> None:
     """Store a small object in one request (S3 emits ObjectCreated for it)."""
-    (client or aws.s3()).put_object(Bucket=get_settings().bucket, Key=key, Body=data)
+    (client or aws.s3()).put_object(Bucket=get_settings().bucket, Key=key, Body=data,
+                                    ContentType=IMAGE_CONTENT_TYPE)
 
 
 def size_of(key: str, client: Any = None) -> int | None:

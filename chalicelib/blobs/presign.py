@@ -42,8 +42,15 @@ def presign_part(key: str, multipart_id: str, part_number: int, size: int, expir
     return PresignedRequest("PUT", url, {"Content-Length": str(size)})
 
 
+# What image data is served as: python-glanceclient streams only this type (S3's own default,
+# binary/octet-stream, makes `glance image-download` fail).
+IMAGE_CONTENT_TYPE = "application/octet-stream"
+
+
 def presign_get(key: str, expires: int, client: Any = None, bucket: str | None = None) -> str:
-    """A GET of the object at `key` (S3 honours Range on it)."""
+    """A GET of the object at `key` (S3 honours Range on it), answered as
+    application/octet-stream whatever the object was stored with."""
     return (client or aws.s3()).generate_presigned_url(
-        "get_object", Params={"Bucket": bucket or get_settings().bucket, "Key": key},
+        "get_object", Params={"Bucket": bucket or get_settings().bucket, "Key": key,
+                              "ResponseContentType": IMAGE_CONTENT_TYPE},
         ExpiresIn=expires)

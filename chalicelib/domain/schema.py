@@ -11,6 +11,10 @@ import jsonschema
 
 from chalicelib.domain.errors import Invalid
 
+# Core integers Glance keeps in 32-bit signed database columns, never negative.
+_COUNTS = ("min_ram", "min_disk")
+_MAX_COUNT = 2**31 - 1
+
 
 @functools.cache
 def _image_schema() -> dict[str, Any]:
@@ -62,3 +66,16 @@ def validate_image_document(doc: dict[str, Any]) -> None:
         where = "/".join(str(p) for p in error.absolute_path) or "body"
         raise Invalid(f"Provided object does not match schema 'image': {error.message} "
                       f"(at '{where}')")
+    for name in _COUNTS:
+        _check_count(name, doc.get(name))
+
+
+def _check_count(name: str, value: Any) -> None:
+    # Glance's domain and database bounds, beyond its published schema (which has none).
+    if not isinstance(value, int):
+        return
+    if value < 0:
+        raise Invalid(f"Invalid value '{value}' for parameter '{name}': Cannot be a negative "
+                      "value")
+    if value > _MAX_COUNT:
+        raise Invalid(f"'{name}' value out of range, must not exceed {_MAX_COUNT}.")

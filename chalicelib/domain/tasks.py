@@ -17,10 +17,11 @@ from chalicelib.domain.image import format_stamp, parse_stamp, wire_time
 from chalicelib.domain.query import parse_limit
 from chalicelib.domain.schema import collection_schema
 
-# Glance's type for the tasks of its interoperable import; every Glint task is one.
+# Glance's type for the tasks of its interoperable import.
 IMPORT_TASK = "api_image_import"
-# Types the schema and the list filter know: Glance's legacy `import` never occurs here.
-TASK_TYPES = ("import", IMPORT_TASK)
+# Glance's legacy task (`POST /v2/tasks`): an import from a URL into a new image.
+LEGACY_IMPORT_TASK = "import"
+TASK_TYPES = (LEGACY_IMPORT_TASK, IMPORT_TASK)
 
 
 class TaskStatus(StrEnum):
@@ -68,11 +69,16 @@ def new_task_id() -> str:
 
 
 def new_import_task(task_id: str, ctx: RequestContext, image_id: str,
-                    import_req: Mapping[str, Any], message: str, now: str) -> Task:
-    """A pending `api_image_import` task; its owner is the caller's project, as in Glance."""
-    return Task(id=task_id, type=IMPORT_TASK, owner=ctx.project_id, image_id=image_id,
-                created_at=now, updated_at=now, message=message,
-                input={"image_id": image_id, "import_req": dict(import_req)},
+                    import_req: Mapping[str, Any], message: str, now: str,
+                    legacy_input: Mapping[str, Any] | None = None) -> Task:
+    """A pending `api_image_import` task (or, given the legacy task's input, an `import`
+    one); its owner is the caller's project, as in Glance."""
+    if legacy_input is not None:
+        kind, task_input = LEGACY_IMPORT_TASK, dict(legacy_input)
+    else:
+        kind, task_input = IMPORT_TASK, {"image_id": image_id, "import_req": dict(import_req)}
+    return Task(id=task_id, type=kind, owner=ctx.project_id, image_id=image_id,
+                created_at=now, updated_at=now, message=message, input=task_input,
                 user_id=ctx.user_id or None, request_id=ctx.request_id or None)
 
 

@@ -22,7 +22,8 @@ from chalicelib.engine import handover
 from chalicelib.domain.errors import ImageRejected, NotFound, StaleWrite
 from chalicelib.domain.image import (Image, Location, PendingUpload, Status, new_claim,
                                      transition, utcnow)
-from chalicelib.pipeline import block_manifest, reasons, task_progress, variants
+from chalicelib.pipeline import (block_manifest, import_stores, reasons, task_progress,
+                                 variants)
 from chalicelib.pipeline.events import ObjectCreated
 from chalicelib.pipeline.hashing import OS_HASH_ALGO, Digests, digest
 from chalicelib.pipeline.inspect import StreamInspector
@@ -142,7 +143,8 @@ def _verify_and_activate(lease: _Lease, pending: PendingUpload) -> Outcome:
             raise LeaseLost() from None
     events.flush(along.events)
     objects.delete(pending.key)
-    task_progress.succeed(pending.task_id, active)
+    if not import_stores.after_activation(active, pending.task_id):  # more stores to fill
+        task_progress.succeed(pending.task_id, active)
     metrics.import_succeeded(digests.size)
     log.info("image activated", extra={"image_id": image.id, "size": digests.size})
     return Outcome.ACTIVATED
@@ -203,6 +205,7 @@ def fail_import(image: Image, reason: str) -> bool:
                  extra={"image_id": image.id})
         return False
     events.flush(along.events)
+    import_stores.report_failure(failed)  # its target stores move to os_glance_failed_import
     if staged.multipart_id:
         multipart.abort(staged.key, staged.multipart_id)
     objects.delete(staged.key)

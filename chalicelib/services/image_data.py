@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -23,12 +23,13 @@ from chalicelib.domain.image import (Image, PendingUpload, Status, new_claim, tr
                                      utcnow, wire_time_after)
 from chalicelib.domain.tasks import new_task_id
 from chalicelib.domain.stores import StoreSelection, parse_selection
-from chalicelib.pipeline import run
+from chalicelib.pipeline import import_stores, run
 from chalicelib.pipeline.fetch import ExpectedDigest, expected_digest
 from chalicelib.pipeline.fetch_policy import validate_uri
 from chalicelib.pipeline.requests import WebDownloadRequest, request_import, request_web_download
 from chalicelib.pipeline.web_download import policy_from_settings
 from chalicelib.lifecycle import quota_holds
+from chalicelib.services import discovery
 from chalicelib.services import stores as store_service
 from chalicelib.services import tasks
 from chalicelib.services.images import get_image_for
@@ -47,6 +48,8 @@ class ImportRequest:
     expected: ExpectedDigest | None = None
     # copy-image: which stores, and whether one failing undoes the others.
     stores: StoreSelection | None = None
+    # A legacy task's input (POST /v2/tasks): its task is recorded as Glance's `import`.
+    legacy_input: Mapping[str, Any] | None = None
 
 
 def upload_file(ctx: RequestContext, image_id: str, data: bytes,
@@ -103,14 +106,15 @@ def stage(ctx: RequestContext, image_id: str, data: bytes, declared_size: int | 
     return staged
 
 
-def import_image(ctx: RequestContext, image_id: str, body: Any) -> Image:
+def import_image(ctx: RequestContext, image_id: str, body: Any,
+                 legacy_input: Mapping[str, Any] | None = None) -> Image:
     """`POST .../import`: start an import; the worker does the rest (202).
 
     Raises:
         Invalid: the body is malformed, or names an unknown or disabled method.
         Conflict: the image is not in the state the method needs, or lacks its formats.
     """
-    request = parse_import_request(body)
+    request = replace(parse_import_request(body), legacy_input=legacy_input)
     # Glance: copying an active image to more stores is copy_image (admins); else modify_image.
     image = get_image_for(ctx, image_id,
                           "copy_image" if request.method == "copy-image" else "modify_image")
@@ -118,6 +122,8 @@ def import_image(ctx: RequestContext, image_id: str, body: Any) -> Image:
         raise Conflict("Properties disk_format, container_format must be set prior to "
                        "importing data.")
     signatures.requested(image.properties)  # incomplete signature properties: 400 now
+    if request.method != "copy-image":  # multi-store: which stores the data goes to
+        image = import_stores.with_targets(image, body)
     if request.method == "web-download":
         return _web_download(ctx, image, request, body)
     if request.method == "copy-image" and request.stores is not None:
@@ -163,9 +169,10 @@ def parse_import_request(body: Any) -> ImportRequest:
         raise Invalid("Request body must be {\"method\": {\"name\": \"<import method>\"}}.")
     if name not in KNOWN_METHODS:
         raise Invalid(f"Import method {name} is not valid.")
-    if name not in get_settings().import_methods:
+    if name not in discovery.import_methods():
         raise Invalid(f"Import method {name} is not enabled here; offered: "
-                      f"{', '.join(get_settings().import_methods)}.")
+                      f"{', '.join(discovery.import_methods())}.")
+    discovery.check_import_options(body)
     if name == "copy-image":
         return ImportRequest(method=name, stores=parse_selection(body))
     if name != "web-download":
@@ -196,7 +203,7 @@ def _web_download(ctx: RequestContext, image: Image, request: ImportRequest,
     started = image_db.save(replace(transition(image, Status.UPLOADING, utcnow()),
                                     upload=pending, import_error=None),
                             quota_holds.upload_charge(image, pending.size))  # bytes on arrival
-    tasks.start_import(ctx, started, request.method, body)
+    tasks.start_import(ctx, started, request.method, body, legacy_input=request.legacy_input)
     expected = request.expected
     _send(request_web_download, WebDownloadRequest(
         image.id, pending.id, request.uri or "", expected.algorithm if expected else None,

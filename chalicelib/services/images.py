@@ -144,6 +144,7 @@ def update_image(ctx: RequestContext, image_id: str, content_type: str, body: An
         return image
     quotas.check_image(image, updated, quota_service.image_limits())
     saved = image_db.save(updated)
+    quota_service.follow_owner(image, saved)
     events.publish_image(events.IMAGE_UPDATE, saved)
     return saved
 

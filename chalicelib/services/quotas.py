@@ -78,6 +78,18 @@ def recount(ctx: RequestContext, project_id: str, repair: bool = True,
                    "recounted; retry.")
 
 
+def follow_owner(before: Image, after: Image) -> None:
+    """Move what the image holds to its new owner (call after the write that gave it away).
+    As in Glance, the new owner's limits do not stop an admin's transfer."""
+    if before.owner == after.owner:
+        return
+    holdings = usage.negate(usage.deletion(before))
+    usage_db.apply(after.owner, holdings)
+    usage_db.apply(before.owner, usage.negate(holdings))
+    log.info("image usage moved", extra={"image_id": after.id, "from": before.owner,
+                                         "to": after.owner})
+
+
 def usage_of(project_id: str) -> dict[str, Quota]:
     """The project's usage against its limits, in the API's units."""
     return _quotas(project_id).quotas

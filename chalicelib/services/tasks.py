@@ -32,18 +32,19 @@ class Page:
 
 
 def start_import(ctx: RequestContext, image: Image, method: str,
-                 body: Mapping[str, Any] | None = None, task_id: str | None = None) -> str:
+                 body: Mapping[str, Any] | None = None, task_id: str | None = None,
+                 legacy_input: Mapping[str, Any] | None = None) -> str:
     """Record the pending task of the import just started on `image` (its id saved on the
     image's upload, or for copy-image carried by the copy request, so the worker finds it)
     and return the id. `body` is the import request as the client sent it; Glance keeps it
-    as the task's `input.import_req`."""
+    as the task's `input.import_req`. A legacy task (`POST /v2/tasks`) keeps its own input."""
     task_id = task_id or (image.upload.task_id if image.upload else None)
     assert task_id is not None
     waiting = ("Waiting for the image data to be uploaded." if method == DIRECT_UPLOAD
                else "Waiting for a worker to start the import.")
     task = task_db.create(new_import_task(task_id, ctx, image.id,
                                           body or {"method": {"name": method}}, waiting,
-                                          utcnow()))
+                                          utcnow(), legacy_input))
     events.publish_task(events.TASK_CREATE, task)
     log.info("import task created", extra={"task_id": task.id, "image_id": image.id,
                                            "method": method})

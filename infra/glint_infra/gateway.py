@@ -1,6 +1,7 @@
-"""API Gateway's own answers when its authorizer refuses a call, in Glint's error shape:
-401 with the configured WWW-Authenticate challenge, and 503 when the identity service
-cannot be reached (the authorizer failed), never API Gateway's default 500."""
+"""API Gateway's own answers, in Glint's error shape: 401 with the configured WWW-Authenticate
+challenge when its authorizer refuses a call, 503 when the identity service cannot be
+reached (the authorizer failed), never API Gateway's default 500, and Glance's 404 for a
+path no route serves."""
 from __future__ import annotations
 
 import json
@@ -14,19 +15,26 @@ from glint_infra.stage import Deployment
 
 
 def gateway_responses(scope: Construct, app: Chalice, deployment: Deployment) -> None:
-    """Declare the UNAUTHORIZED and AUTHORIZER_FAILURE responses of the stage's REST API."""
+    """Declare the UNAUTHORIZED, AUTHORIZER_FAILURE and MISSING_AUTHENTICATION_TOKEN
+    responses of the stage's REST API."""
     api_id = app.get_resource("RestAPI").ref
-    for response_type, status, title, headers in (
+    # $context.error.messageString is already a quoted JSON string.
+    gateway_message = "$context.error.messageString"
+    for response_type, status, title, headers, message in (
             ("UNAUTHORIZED", 401, "Unauthorized",
-             {"gatewayresponse.header.WWW-Authenticate": _quoted(challenge(deployment.settings))}),
-            ("AUTHORIZER_FAILURE", 503, "Service Unavailable", {})):
-        body = {"error": {"code": status, "title": title, "message": "$context.error.messageString"}}
+             {"gatewayresponse.header.WWW-Authenticate": _quoted(challenge(deployment.settings))},
+             gateway_message),
+            ("AUTHORIZER_FAILURE", 503, "Service Unavailable", {}, gateway_message),
+            # A path no route serves (a method a route lacks reaches the app's 405): Glance's
+            # 404, not API Gateway's 403, which clients read as a credentials problem.
+            ("MISSING_AUTHENTICATION_TOKEN", 404, "Not Found", {},
+             json.dumps("The resource could not be found."))):
+        body = {"error": {"code": status, "title": title, "message": "MESSAGE"}}
         apigw.CfnGatewayResponse(
             scope, f"GatewayResponse{title.replace(' ', '')}", rest_api_id=api_id,
             response_type=response_type, status_code=str(status), response_parameters=headers,
-            # $context.error.messageString is already a quoted JSON string.
-            response_templates={"application/json": json.dumps(body).replace(
-                '"$context.error.messageString"', "$context.error.messageString")})
+            response_templates={"application/json": json.dumps(body).replace('"MESSAGE"',
+                                                                             message)})
 
 
 def _quoted(value: str) -> str:

@@ -6,29 +6,44 @@ from tests.support import call, create_image
 
 
 def test_import_info_lists_the_configured_methods(client, glint_env):
+    # One store: copy-image has nowhere to copy to, as in single-store Glance.
     status, body, _ = call(client, "GET", "/v2/info/import")
     assert status == 200
     assert body == {"import-methods": {"description": "Import methods available.",
                                        "type": "array",
-                                       "value": ["glance-direct", "web-download",
-                                                 "copy-image"]}}
+                                       "value": ["glance-direct", "web-download"]}}
     glint_env(GLINT_IMPORT_METHODS="glance-direct")
     assert call(client, "GET", "/v2/info/import")[1]["import-methods"]["value"] == [
         "glance-direct"]
 
 
-def test_stores_list_the_default_store(client):
+def test_one_store_answers_as_single_store_glance(client):
     status, body, _ = call(client, "GET", "/v2/info/stores")
-    assert status == 200
-    [store] = body["stores"]
-    assert store["id"] == "default" and store["default"] is True and store["description"]
+    assert status == 404
+    assert body["error"]["message"] == "Multi backend is not supported at this site."
+    image = create_image(client)
+    copy = {"method": {"name": "copy-image"}, "all_stores": True}
+    status, body, _ = call(client, "POST", f"/v2/images/{image['id']}/import", copy)
+    assert status == 400 and "copy-image is not enabled" in body["error"]["message"]
+
+
+def test_one_store_refuses_all_stores_must_succeed_false(client):
+    image = create_image(client)
+    staged = client.http.put(f"/v2/images/{image['id']}/stage", body=b"x" * 10,
+                             headers={"X-Project-Id": "admin", "X-Roles": "admin",
+                                      "Content-Type": "application/octet-stream"})
+    assert staged.status_code == 204
+    body = {"method": {"name": "glance-direct"}, "all_stores_must_succeed": False}
+    status, answer, _ = call(client, "POST", f"/v2/images/{image['id']}/import", body)
+    assert status == 400
+    assert "All_stores_must_succeed can only be set" in answer["error"]["message"]
 
 
 def test_create_image_answers_with_discovery_headers(client):
     status, _, headers = call(client, "POST", "/v2/images", {"name": "x"})
     assert status == 201
-    assert headers["OpenStack-image-import-methods"] == "glance-direct,web-download,copy-image"
-    assert headers["OpenStack-image-store-ids"] == "default"
+    assert headers["OpenStack-image-import-methods"] == "glance-direct,web-download"
+    assert "OpenStack-image-store-ids" not in headers  # single-store Glance sends none
 
 
 def test_usage_counts_the_callers_images_against_limits(client, glint_env):

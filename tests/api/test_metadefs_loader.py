@@ -65,3 +65,41 @@ def test_local_command_loads_into_a_moto_server(server_client, moto_endpoint, ca
     assert metadefs_loader.main([str(CATALOG), "--aws-endpoint", moto_endpoint]) == 0
     assert len(json.loads(capsys.readouterr().out)["unchanged"]) == 2
     assert call(server_client, "GET", f"{NS}/GLINT::Demo::Storage")[0] == 200
+
+
+# Glance 33's own catalog, where the anchor is installed on this machine.
+GLANCE_CATALOG = Path("/tmp/glance_anchor/venv/etc/glance/metadefs")
+
+
+def test_glints_default_catalog_covers_the_common_resource_types(client):
+    catalog = metadefs_loader.read_catalog(metadefs_loader.DEFAULT_CATALOG)
+    assert len(invoke(client, {"catalog": catalog})["created"]) == len(catalog) >= 5
+    types = {t["name"] for t in call(client, "GET", "/v2/metadefs/resource_types",
+                                     project="p1", roles="member")[1]["resource_types"]}
+    assert types >= {"OS::Glance::Image", "OS::Cinder::Volume", "OS::Cinder::Volumetype",
+                     "OS::Nova::Flavor", "OS::Nova::Server", "OS::Nova::Aggregate"}
+    devices = call(client, "GET", f"{NS}/GLINT::Compute::VirtualDevices"
+                                  "?resource_type=OS::Nova::Flavor")[1]
+    assert "hw:disk_bus" in devices["properties"]
+
+
+def test_a_default_outside_its_enum_loads_without_it_and_warns(tmp_path, caplog):
+    document = {"namespace": "GLINT::Test::Stray", "properties": {
+        "edition": {"title": "Edition", "type": "string", "enum": ["Standard", "Enterprise"],
+                    "default": "Express"},
+        "kept": {"title": "Kept", "type": "string", "enum": ["a", "b"], "default": "a"}},
+        "objects": [{"name": "O", "properties": {
+            "inner": {"title": "Inner", "type": "string", "enum": ["x"], "default": "y"}}}]}
+    (tmp_path / "stray.json").write_text(json.dumps(document))
+    [loaded] = metadefs_loader.read_catalog(tmp_path)
+    assert "default" not in loaded["properties"]["edition"]
+    assert loaded["properties"]["kept"]["default"] == "a"
+    assert "default" not in loaded["objects"][0]["properties"]["inner"]
+    assert "stray.json: property edition: default 'Express'" in caplog.text
+
+
+@pytest.mark.skipif(not GLANCE_CATALOG.is_dir(), reason="Glance's catalog is not installed here")
+def test_glances_own_catalog_files_load_unchanged(client):
+    catalog = metadefs_loader.read_catalog(GLANCE_CATALOG)
+    summary = invoke(client, {"catalog": catalog})
+    assert len(summary["created"]) == len(catalog) == 32

@@ -145,10 +145,12 @@ def test_info_stores_lists_the_configured_stores(client, image):
     assert headers["OpenStack-image-store-ids"] == "default,cold,cold2"
 
 
-def test_stores_field_shows_where_the_data_is(client, inprocess_aws):
+def test_stores_field_shows_where_the_data_is(client, inprocess_aws, monkeypatch):
+    active = active_image(client, DATA)
+    assert "stores" not in shown(client, active["id"])  # one store: single-store Glance's view
+    configure_stores(monkeypatch)
     queued = create_image(client)
     assert "stores" not in shown(client, queued["id"])
-    active = active_image(client, DATA)
     assert shown(client, active["id"])["stores"] == "default"
 
 

@@ -21,10 +21,11 @@ pytestmark = pytest.mark.skipif(GLANCE is None, reason="python-glanceclient is n
 
 @pytest.fixture()
 def glance(glint_runtime):
-    """Run one `glance` command against the runtime (no Keystone: endpoint plus any token)."""
+    """Run one `glance` command against the runtime (no Keystone: endpoint plus a development token)."""
     def run(*args: str, ok: bool = True) -> str:
         result = subprocess.run([GLANCE, "--os-image-url", glint_runtime.api, "--os-auth-token",
-                                 "e2e", *args], capture_output=True, text=True, timeout=60)
+                                 "admin:admin:admin", *args], capture_output=True, text=True,
+                                timeout=60)
         assert (result.returncode == 0) == ok, (args, result.stdout, result.stderr)
         return result.stdout + result.stderr
     return run

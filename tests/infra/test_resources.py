@@ -182,3 +182,10 @@ def test_gateway_answers_refused_tokens_with_a_challenge_and_outages_with_503(te
                                Match.string_like_regexp("^'Keystone uri=")}})
     template.has_resource_properties("AWS::ApiGateway::GatewayResponse", {
         "ResponseType": "AUTHORIZER_FAILURE", "StatusCode": "503"})
+
+
+def test_gateway_answers_unknown_paths_as_glance(template) -> None:
+    template.has_resource_properties("AWS::ApiGateway::GatewayResponse", {
+        "ResponseType": "MISSING_AUTHENTICATION_TOKEN", "StatusCode": "404",
+        "ResponseTemplates": {"application/json": Match.string_like_regexp(
+            '"code": 404.*"message": "The resource could not be found."')}})

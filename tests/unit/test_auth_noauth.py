@@ -38,9 +38,25 @@ def test_noauth_headers_and_glance_defaults():
     assert NoAuth("local").authenticate({"x-project-id": "p3", "x-roles": "reader",
                                          "x-user-id": "u3"}) == RequestContext(
         project_id="p3", user_id="u3", roles=frozenset({"reader"}))
-    # A token that is not a development token is ignored, as Glance's noauth does.
-    ctx = NoAuth("local").authenticate({"x-auth-token": "anything"})
+    ctx = NoAuth("local").authenticate({})  # nothing said at all: Glance's noauth admin
     assert (ctx.project_id, ctx.user_id, ctx.roles) == ("admin", "admin", frozenset({"admin"}))
+    # `openstack --os-auth-type none` sends keystoneauth's placeholder: no credentials either.
+    ctx = NoAuth("local").authenticate({"x-auth-token": "notused", "x-project-id": "p4",
+                                        "x-roles": "member"})
+    assert (ctx.project_id, ctx.roles) == ("p4", frozenset({"member"}))
+
+
+@pytest.mark.parametrize("token", ["anything", "not-used", "alice%3Ap1", "%3A%3A"])
+def test_a_token_that_does_not_parse_never_falls_back_to_admin(token):
+    with pytest.raises(Unauthorized):
+        NoAuth("local").authenticate({"x-auth-token": token, "x-roles": "admin"})
+
+
+def test_a_percent_encoded_token_is_decoded():
+    # python-glanceclient quotes the token it is given.
+    ctx = NoAuth("local").authenticate({"x-auth-token": "alice%3Ap1%3Amember%2Creader"})
+    assert (ctx.user_id, ctx.project_id, ctx.roles) == ("alice", "p1",
+                                                        frozenset({"member", "reader"}))
 
 
 @pytest.mark.parametrize("stage", ["dev", "prod", "ci", ""])
