@@ -17,6 +17,7 @@ import pytest
 import requests
 
 from chalicelib.domain.blocks import BLOCK_SIZE
+from tests.bench.conftest import report
 from tests.e2e.conftest import glint_runtime  # noqa: F401 - the runtime fixture
 
 # 1 GiB; GLINT_BENCH_INCREMENTAL_MIB sets another size (the local S3 can need more than its
@@ -46,7 +47,7 @@ def _bytes_sent(stderr: str) -> float:
 
 
 @pytest.mark.slow
-def test_incremental_upload_sends_only_changed_blocks(glint_runtime, tmp_path):  # noqa: F811
+def test_incremental_upload_sends_only_changed_blocks(glint_runtime, tmp_path, capsys):  # noqa: F811
     source = tmp_path / "disk.raw"
     with open(source, "wb") as file:
         for _ in range(SIZE // BLOCK_SIZE):
@@ -72,8 +73,9 @@ def test_incremental_upload_sends_only_changed_blocks(glint_runtime, tmp_path): 
     sent = _bytes_sent(child_log)
     assert sent == len(changed) * BLOCK_SIZE <= 0.10 * SIZE
     assert child["os_glint_bytes_uploaded"] == str(len(changed) * BLOCK_SIZE)
-    print(f"\nfull upload:        {_bytes_sent(full_log) / 2**20:8.1f} MiB sent, "
-          f"{full_seconds:6.1f} s to active")
-    print(f"incremental upload: {sent / 2**20:8.1f} MiB sent ({100 * sent / SIZE:.1f}%), "
-          f"{child_seconds:6.1f} s to active ({len(changed)} of {blocks} blocks changed)")
-    print(f"bytes ratio {sent / SIZE:.3f}, time ratio {child_seconds / full_seconds:.2f}")
+    report(capsys, f"incremental upload of {SIZE // 2**20} MiB against a full one", [
+        f"full upload:        {_bytes_sent(full_log) / 2**20:8.1f} MiB sent, "
+        f"{full_seconds:6.1f} s to active",
+        f"incremental upload: {sent / 2**20:8.1f} MiB sent ({100 * sent / SIZE:.1f}%), "
+        f"{child_seconds:6.1f} s to active ({len(changed)} of {blocks} blocks changed)",
+        f"bytes ratio {sent / SIZE:.3f}, time ratio {child_seconds / full_seconds:.2f}"])

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import requests
 
+from tests.bench.conftest import report
 from tests.e2e.conftest import glint_runtime  # noqa: F401 - the runtime fixture
 
 MIB = 1024 * 1024
@@ -69,7 +70,8 @@ def _client(source: Path, env: dict[str, str]) -> tuple[float, float]:
     return time.perf_counter() - began, peak_kib / 1024
 
 
-def test_upload_client_throughput_against_bare_s3_puts(glint_runtime, tmp_path):  # noqa: F811
+def test_upload_client_throughput_against_bare_s3_puts(glint_runtime, tmp_path,  # noqa: F811
+                                                       capsys):
     source = tmp_path / "bench.raw"
     data = b"".join(hashlib.sha512(i.to_bytes(8, "big")).digest() for i in range(SIZE // 64))
     source.write_bytes(data)
@@ -83,7 +85,9 @@ def test_upload_client_throughput_against_bare_s3_puts(glint_runtime, tmp_path):
         client.append(seconds)
         peak = max(peak, rss)
     bare_rate, client_rate = SIZE / MIB / min(bare), SIZE / MIB / min(client)
-    print(f"\nupload of {SIZE // MIB} MiB in {PART // MIB} MiB parts, {CONCURRENCY} at a time: "
-          f"bare S3 PUTs {bare_rate:.1f} MiB/s, glint upload {client_rate:.1f} MiB/s, "
-          f"ratio {client_rate / bare_rate:.2f} (target >= 0.90); "
-          f"client peak RSS {peak:.1f} MiB")
+    report(capsys, f"glint upload of {SIZE // MIB} MiB in {PART // MIB} MiB parts, "
+           f"{CONCURRENCY} at a time, against bare S3 PUTs of the same parts", [
+               f"bare S3 PUTs:  {bare_rate:.1f} MiB/s",
+               f"glint upload:  {client_rate:.1f} MiB/s",
+               f"ratio:         {client_rate / bare_rate:.2f} (target >= 0.90)",
+               f"client peak RSS {peak:.1f} MiB"])
