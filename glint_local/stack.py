@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -146,6 +147,9 @@ class _Resolver:
         if "Fn::Join" in value:
             separator, parts = value["Fn::Join"]
             return separator.join(str(self.resolve(p)) for p in parts)
+        if isinstance(value.get("Fn::Sub"), str):  # ${AWS::Region} and the like
+            return re.sub(r"\$\{([^}]+)\}", lambda m: str(self._ref(m.group(1))),
+                          value["Fn::Sub"])
         if any(key.startswith("Fn::") for key in value):
             raise ValueError(f"unsupported intrinsic in a role policy: {value}")
         return {key: self.resolve(v) for key, v in value.items()}
@@ -154,13 +158,23 @@ class _Resolver:
         if name in self._pseudo:
             return self._pseudo[name]
         resource = self._resources[name]
+        if resource["Type"] not in _ARNS:
+            return self._unmodelled(name)
         if resource["Type"] == "AWS::SQS::Queue":
             raise ValueError(f"a queue URL in a role policy: {name}")
         return resource["Properties"][_ARNS[resource["Type"]][0]]
 
+    def _unmodelled(self, name: str) -> str:
+        kind = self._resources[name]["Type"].replace("::", "-").lower()
+        return f"arn:aws:unmodelled:{self._region}:{ACCOUNT}:{kind}/{name}"
+
     def _arn(self, name: str, attribute: str) -> str:
         resource = self._resources[name]
-        if attribute != "Arn" or resource["Type"] not in _ARNS:
+        if resource["Type"] not in _ARNS:
+            # Resources the runtime does not model (the engine's role, task, network): an ARN
+            # of their own that no call the runtime makes can match.
+            return self._unmodelled(name)
+        if attribute != "Arn":
             raise ValueError(f"unsupported reference {name}.{attribute}")
         field, pattern = _ARNS[resource["Type"]]
         return pattern.format(name=resource["Properties"][field], region=self._region,

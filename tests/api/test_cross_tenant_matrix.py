@@ -46,6 +46,10 @@ ROUTES: dict[tuple[str, str], tuple[Any, str, dict[str, int]]] = {
         None, "application/json", _all(403)),
     ("/v2/images/{image_id}/uploads/{upload_id}/complete", "POST"): (
         {"parts": [{"part_number": 1, "etag": "e"}]}, "application/json", _all(403)),
+    ("/v2/images/{image_id}/uploads/{upload_id}/copies", "POST"): (
+        {"parts": [1]}, "application/json", _all(403)),
+    ("/v2/images/{image_id}/blocks", "GET"): (None, "application/json", _all(409)),
+    ("/v2/images/{image_id}/actions/deprecate", "POST"): ({}, "application/json", _all(403)),
     ("/v2/images/{image_id}/actions/deactivate", "POST"): (None, "application/json", _all(403)),
     ("/v2/images/{image_id}/actions/reactivate", "POST"): (None, "application/json", _all(403)),
     ("/v2/images/{image_id}/actions/restore", "POST"): (None, "application/json", _all(403)),

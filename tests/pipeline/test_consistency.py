@@ -9,7 +9,7 @@ import time
 
 import requests
 
-from chalicelib.blobs import objects
+from chalicelib.blobs import objects, reads
 from chalicelib.db import images as image_db
 from tests.support import call, create_image, deliver, drain, override_settings, upload_single
 
@@ -46,13 +46,13 @@ def test_rejection_survives_an_edit_during_verification(server_client, server_aw
                                                         monkeypatch):
     image = create_image(server_client)
     upload_single(server_client, image["id"], os.urandom(MIB), sha256="0" * 64)
-    real_read = objects.iter_chunks
+    real_read = reads.iter_object
 
     def edit_then_read(*args, **kwargs):
         _edit(server_client, image["id"], "renamed mid-verify")
         yield from real_read(*args, **kwargs)
 
-    monkeypatch.setattr(objects, "iter_chunks", edit_then_read)
+    monkeypatch.setattr(reads, "iter_object", edit_then_read)
     deliver(server_client, drain(server_aws.queue_url))
     stored = image_db.get(image["id"])
     assert stored.status == "queued" and "sha256" in (stored.import_error or "")
@@ -83,20 +83,20 @@ def test_second_put_during_verification_never_activates_unverified_bytes(
     first, second = os.urandom(MIB), os.urandom(MIB)
     grant = upload_single(server_client, image["id"], first)
     messages = drain(server_aws.queue_url)
-    real_read = objects.iter_chunks
+    real_read = reads.iter_object
 
     def read_then_overwrite(*args, **kwargs):
         yield from real_read(*args, **kwargs)
         requests.put(grant["url"], data=second, headers=grant["headers"],
                      timeout=30).raise_for_status()
 
-    monkeypatch.setattr(objects, "iter_chunks", read_then_overwrite)
+    monkeypatch.setattr(reads, "iter_object", read_then_overwrite)
     try:
         deliver(server_client, messages)
     except objects.Changed:
         pass  # the attempt fails; SQS redelivers
     assert image_db.get(image["id"]).status == "importing"
-    monkeypatch.setattr(objects, "iter_chunks", real_read)
+    monkeypatch.setattr(reads, "iter_object", real_read)
     deliver(server_client, messages + drain(server_aws.queue_url))  # redelivery, second event
     stored = image_db.get(image["id"])
     assert stored.status == "active"
