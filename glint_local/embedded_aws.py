@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import functools
 import os
-import threading
 from typing import Any
 
 from moto.dynamodb.models import DynamoDBBackend
 from moto.server import ThreadedMotoServer
 
-from glint_local import fast_dynamodb, indexed_dynamodb, inprocess_dynamodb, moto_spill
+from glint_local import (fast_dynamodb, indexed_dynamodb, inprocess_aws, item_backups,
+                         moto_spill)
 from glint_local.ports import PortUnavailable, require_free
 
 FAKE_ENV = {
@@ -27,11 +27,12 @@ FAKE_ENV = {
 # answers requests on threads and checks a condition without a lock, so two racing
 # conditional writes (quota reservations, version checks) can both pass. Serializing moto's
 # DynamoDB writes restores the guarantee; reentrant because transactions call the others.
+# Transactions back up only their own items (glint_local.item_backups), under the same lock.
 _DYNAMODB_WRITES = ("put_item", "update_item", "delete_item", "transact_write_items")
-_WRITE_LOCK = threading.RLock()
 
 
 def _serialize_dynamodb_writes() -> None:
+    item_backups.install()
     for name in _DYNAMODB_WRITES:
         write = getattr(DynamoDBBackend, name)
         if getattr(write, "serialized", False):
@@ -39,7 +40,7 @@ def _serialize_dynamodb_writes() -> None:
 
         @functools.wraps(write)
         def serialized(*args: Any, _write: Any = write, **kwargs: Any) -> Any:
-            with _WRITE_LOCK:
+            with item_backups.WRITE_LOCK:
                 return _write(*args, **kwargs)
 
         serialized.serialized = True  # type: ignore[attr-defined]
@@ -78,7 +79,7 @@ def start(host: str = "127.0.0.1", port: int = 0) -> tuple[ThreadedMotoServer, s
         raise PortUnavailable(f"Embedded AWS could not listen on {host}:{port}.")
     bound_host, bound_port = server.get_host_and_port()
     endpoint = f"http://{bound_host}:{bound_port}"
-    inprocess_dynamodb.route(endpoint)  # this process's own calls skip the HTTP hop
+    inprocess_aws.route(endpoint)  # this process's own calls skip the HTTP hop
     return server, endpoint
 
 

@@ -24,7 +24,8 @@ from chalice.test import Client  # noqa: E402
 
 from chalicelib import aws  # noqa: E402
 from chalicelib.config import get_settings  # noqa: E402
-from glint_local import embedded_aws, fast_dynamodb, indexed_dynamodb, provision  # noqa: E402
+from glint_local import (embedded_aws, fast_dynamodb, indexed_dynamodb, item_backups,  # noqa: E402
+                         provision)
 from tests.shared_aws import SharedAws  # noqa: E402
 from tests.support import Env  # noqa: E402
 
@@ -33,6 +34,7 @@ from tests.support import Env  # noqa: E402
 botocore.session.create_loader = functools.cache(botocore.session.create_loader)
 fast_dynamodb.install()  # as the local runtime does
 indexed_dynamodb.install()
+item_backups.install()
 
 # Chalice's test client applies this stage's environment from .chalice/config.json.
 PROJECT = Path(__file__).resolve().parent.parent

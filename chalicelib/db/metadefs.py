@@ -20,14 +20,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
-from pynamodb.transactions import TransactWrite
 
-from chalicelib.config import get_settings
 from chalicelib.db.metadef_models import MetadefModel
 from chalicelib.db.models import bound
-from chalicelib.db.writes import conditional
+from chalicelib.db.writes import conditional, transaction
 from chalicelib.domain.errors import Conflict, NotFound
 from chalicelib.domain.metadefs import (Association, Contents, MetadefObject, Namespace, Property,
                                         ResourceType, Tag)
@@ -111,7 +108,7 @@ def create_namespace(contents: Contents) -> None:
     items = [_header_item(contents.namespace)] + _content_items(contents)
     _require_fits(contents.namespace.namespace, items)
     try:
-        with _transaction() as write:
+        with transaction() as write:
             write.save(items[0], condition=MetadefModel.pk.does_not_exist())
             for item in items[1:]:
                 write.save(item)
@@ -138,7 +135,7 @@ def replace_namespace(old_name: str, namespace: Namespace) -> None:
                                          for item in old_items if item.sk != _HEADER]
     _require_fits(old_name, moved + old_items)
     try:
-        with _transaction() as write:
+        with transaction() as write:
             write.save(moved[0], condition=MetadefModel.pk.does_not_exist())
             for item in moved[1:]:
                 write.save(item)
@@ -202,7 +199,7 @@ def add_children(namespace: str, kind: Kind, values: list[Any], replace: bool) -
            if item.sk not in names] if replace else []
     _require_fits(namespace, new + old)
     try:
-        with _transaction() as write:
+        with transaction() as write:
             for item in old:
                 write.delete(item)
             for item in new:
@@ -229,7 +226,7 @@ def replace_child(namespace: str, kind: Kind, old_name: str, value: Any) -> None
         return
     old = _model()(_pk(namespace), kind.prefix + old_name, data="{}")
     try:
-        with _transaction() as write:
+        with transaction() as write:
             write.delete(old, condition=MetadefModel.pk.exists())
             write.save(item, condition=MetadefModel.pk.does_not_exist())
     except TransactWriteError as exc:
@@ -303,12 +300,6 @@ def _moved(item: MetadefModel, new_namespace: str) -> MetadefModel:
 
 def _put(item: MetadefModel, condition: Any, error: Exception) -> None:
     conditional(lambda: item.save(condition=condition), error)
-
-
-def _transaction() -> TransactWrite:
-    settings = get_settings()
-    return TransactWrite(connection=Connection(region=settings.region,
-                                               host=settings.aws_endpoint_url))
 
 
 def _require_fits(namespace: str, items: list[Any]) -> None:
