@@ -6,6 +6,7 @@ from typing import Any
 
 import boto3
 from botocore.config import Config
+from pynamodb.connection import Connection
 
 from chalicelib.config import get_settings
 
@@ -70,8 +71,22 @@ def ecs() -> Any:
     return _client("ecs")
 
 
+def dynamodb_connection() -> Connection:
+    """pynamodb's connection to this process's DynamoDB endpoint, for transactions (the
+    models keep their own)."""
+    settings = get_settings()
+    return _dynamodb_connection(settings.region, settings.aws_endpoint_url)
+
+
+@functools.cache
+def _dynamodb_connection(region: str, host: str | None) -> Connection:
+    # Kept: a new Connection builds a new botocore session and client (hundreds of
+    # milliseconds per transaction); the client is thread-safe.
+    return Connection(region=region, host=host)
+
+
 def reset() -> None:
     """Forget cached clients and settings (tests switch endpoints between runs)."""
-    for getter in (_session, s3, sqs, events, secretsmanager, ecs):
+    for getter in (_session, s3, sqs, events, secretsmanager, ecs, _dynamodb_connection):
         getter.cache_clear()
     get_settings.cache_clear()

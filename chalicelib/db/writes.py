@@ -2,14 +2,12 @@
 error."""
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 
-from pynamodb.connection import Connection
 from pynamodb.exceptions import DeleteError, PutError, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
-from chalicelib.config import get_settings
+from chalicelib import aws
 
 _CONDITION_FAILED = "ConditionalCheckFailedException"
 _CANCELLED = "TransactionCanceledException"
@@ -35,16 +33,7 @@ def conditional(write: Callable[[], object], error: Exception | None = None) -> 
 
 def transaction() -> TransactWrite:
     """A TransactWrite on this process's endpoint: its writes all apply, or none do."""
-    settings = get_settings()
-    return TransactWrite(connection=_connection(settings.region, settings.aws_endpoint_url))
-
-
-@functools.cache
-def _connection(region: str, host: str | None) -> Connection:
-    # One per endpoint, as the models keep theirs: a new Connection builds a new botocore
-    # session and client (hundreds of milliseconds); the client is thread-safe and signs
-    # with the credentials of each call (the sandbox's role, when one is bound).
-    return Connection(region=region, host=host)
+    return TransactWrite(connection=aws.dynamodb_connection())
 
 
 def transact(build: Callable[[TransactWrite], None]) -> int | None:
