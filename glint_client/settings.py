@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import requests
-import yaml
 
 CLOUDS_YAML_PATHS = (Path("clouds.yaml"), Path.home() / ".config/openstack/clouds.yaml",
                      Path("/etc/openstack/clouds.yaml"))
@@ -64,6 +63,8 @@ def _env_auth(environ: Mapping[str, str]) -> dict[str, str]:
 def _cloud_auth(cloud: str | None, paths: tuple[Path, ...]) -> dict[str, Any]:
     if not cloud:
         return {}
+    import yaml  # only when a cloud is named: the import is a share of every command's start
+
     for path in paths:
         if path.is_file():
             clouds = (yaml.safe_load(path.read_text()) or {}).get("clouds", {})

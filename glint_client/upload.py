@@ -1,11 +1,14 @@
 """Parallel, resumable multipart upload of one file into an image's direct-upload grant.
 
-Parts stream from the file into their presigned URLs from a pool of threads, each read in
-small blocks (memory stays bounded whatever the size). One more thread reads the file in
-order for the sha256 declared at completion, which the worker checks against what S3 holds:
-bytes that changed while they were being sent, or since an earlier attempt sent them, are
-rejected there. A resumed upload is refused at once when the file's size or modification
-time differ from the interrupted attempt's (as rsync judges a file unchanged)."""
+Parts stream from the file into their presigned URLs from a pool of threads (one kept-alive
+connection each), each read in small blocks (memory stays bounded whatever the size). One
+more thread reads the file in order for the sha256 declared at completion, which the worker
+checks against what S3 holds: bytes that changed while they were being sent, or since an
+earlier attempt sent them, are rejected there. That thread only reads parts already being
+sent (or kept from before), so its reads come from the page cache the senders fill, not from
+the disk a second time; hashlib releases the GIL on such blocks, so it hashes on another core
+while the senders send. A resumed upload is refused at once when the file's size or
+modification time differ from the interrupted attempt's (as rsync judges a file unchanged)."""
 from __future__ import annotations
 
 import hashlib
@@ -31,6 +34,10 @@ BLOCK = 1024 * 1024
 RETRIES = 5
 # Fresh URLs are asked for this long before the ones in hand expire.
 URL_MARGIN_SECONDS = 60
+# The next page of part URLs is asked for (in the background) this many parts before the
+# senders reach its first part.
+URL_LOOKAHEAD_PARTS = 32
+_connections = threading.local()  # each sender thread's kept-alive session
 
 
 class SourceChanged(Exception):
@@ -90,17 +97,21 @@ def upload_file(api: ImageApi, source: Path, image_id: str, state_file: StateFil
             state_file.record_part(state, number, etag)
         progress.add(sum(sizes[n - 1] for n in reused))
         todo = [n for n in todo if n not in found.same]
-    urls = _Urls(api, state, grant)
+    urls = _Urls(api, state, grant, len(sizes))
+    # The diff against the parent already read the whole file once, in order.
+    hasher = None if sha256 else _TrailingSha256(source, sizes, stop, set(todo))
 
     def send(number: int) -> None:
+        if hasher:
+            hasher.release(number)
         etag = _send_part(source, number, state.part_size, sizes[number - 1], urls, progress,
                           stop, sleep)
         state_file.record_part(state, number, etag)
 
-    with ThreadPoolExecutor(max_workers=concurrency + 1) as pool:
-        # The diff against the parent already read the whole file once, in order.
-        digest = pool.submit(lambda: sha256 or _sha256(source, stop))
-        futures = [pool.submit(send, n) for n in todo]
+    # The hasher has a thread of its own: senders stay exactly `concurrency`.
+    with ThreadPoolExecutor(1) as hashing, ThreadPoolExecutor(concurrency) as senders:
+        digest = hashing.submit(hasher.hexdigest if hasher else lambda: sha256)
+        futures = [senders.submit(send, n) for n in todo]
         try:
             done, _ = wait([digest, *futures], return_when=FIRST_EXCEPTION)
             for future in done:
@@ -144,13 +155,16 @@ def _part_sizes(size: int, part_size: int) -> list[int]:
 
 
 class _Urls:
-    """Presigned part URLs, fetched a page at a time and refreshed before they expire."""
+    """Presigned part URLs, fetched a page at a time and refreshed before they expire; the
+    next page is fetched in the background before the senders need it."""
 
-    def __init__(self, api: ImageApi, state: UploadState, grant: dict[str, Any]) -> None:
-        self.api, self.state = api, state
+    def __init__(self, api: ImageApi, state: UploadState, grant: dict[str, Any],
+                 part_count: int) -> None:
+        self.api, self.state, self.part_count = api, state, part_count
         self._lock = threading.Lock()
         self._urls: dict[int, dict[str, Any]] = {}
         self._expires: dict[int, float] = {}
+        self._prefetching = False
         self._take(grant)
 
     def get(self, number: int, refresh: bool = False) -> dict[str, Any]:
@@ -158,9 +172,26 @@ class _Urls:
         with self._lock:
             stale = self._expires.get(number, 0) - URL_MARGIN_SECONDS < time.time()
             if refresh or stale or number not in self._urls:
-                self._take(self.api.describe_upload(self.state.image_id, self.state.upload_id,
-                                                    number))
+                self._take(self._describe(number))
+            following = max(self._urls, default=0) + 1
+            if (following <= min(self.part_count, number + URL_LOOKAHEAD_PARTS)
+                    and not self._prefetching):
+                self._prefetching = True
+                threading.Thread(target=self._prefetch, args=(following,), daemon=True).start()
             return self._urls[number]
+
+    def _describe(self, first: int) -> dict[str, Any]:
+        return self.api.describe_upload(self.state.image_id, self.state.upload_id, first)
+
+    def _prefetch(self, first: int) -> None:
+        try:
+            grant = self._describe(first)
+        except (ApiError, requests.RequestException):
+            grant = None  # get() asks again, in the open, when the part comes up
+        with self._lock:
+            if grant:
+                self._take(grant)
+            self._prefetching = False
 
     def _take(self, grant: dict[str, Any]) -> None:
         until = datetime.fromisoformat(grant["expires_at"].replace("Z", "+00:00")).timestamp()
@@ -205,8 +236,8 @@ def _send_part(source: Path, number: int, part_size: int, length: int, urls: _Ur
             body = _PartBody(fd, (number - 1) * part_size, length, progress, stop)
             target = urls.get(number, refresh)
             try:
-                answer = requests.put(target["url"], data=body, headers=target["headers"],
-                                      timeout=120)
+                answer = _session().put(target["url"], data=body, headers=target["headers"],
+                                        timeout=120)
             except requests.RequestException as exc:
                 error = f"part {number}: {exc}"
             else:
@@ -223,13 +254,50 @@ def _send_part(source: Path, number: int, part_size: int, length: int, urls: _Ur
         os.close(fd)
 
 
-def _sha256(source: Path, stop: threading.Event) -> str:
-    """The file's sha256, read once in order."""
-    whole = hashlib.sha256()
-    with open(source, "rb") as file:
-        while not stop.is_set() and (block := file.read(BLOCK * 8)):
-            whole.update(block)
-    return whole.hexdigest()
+def _session() -> requests.Session:
+    """This thread's session: its parts go over one kept-alive connection."""
+    if not hasattr(_connections, "session"):
+        _connections.session = requests.Session()
+    return _connections.session
+
+
+class _TrailingSha256:
+    """The file's sha256, read in order, but a part only once it is released (its sender
+    started it; kept parts are released from the start)."""
+
+    def __init__(self, source: Path, sizes: list[int], stop: threading.Event,
+                 todo: set[int]) -> None:
+        self.source, self.sizes, self.stop = source, sizes, stop
+        self._released = set(range(1, len(sizes) + 1)) - todo
+        self._changed = threading.Condition()
+
+    def release(self, number: int) -> None:
+        """Part `number` may be read now."""
+        with self._changed:
+            self._released.add(number)
+            self._changed.notify()
+
+    def hexdigest(self) -> str:
+        """Read and hash every part in order, waiting for each to be released.
+
+        Raises:
+            UploadFailed: the upload stopped, or the file got shorter.
+        """
+        whole = hashlib.sha256()
+        with open(self.source, "rb", buffering=0) as file:  # no read-ahead past a part
+            for number, size in enumerate(self.sizes, start=1):
+                with self._changed:
+                    while number not in self._released and not self.stop.is_set():
+                        self._changed.wait(0.5)  # a stop is set without notifying
+                while size and not self.stop.is_set():
+                    block = file.read(min(BLOCK * 8, size))
+                    if not block:
+                        raise UploadFailed(f"{self.source} got shorter while it was being sent")
+                    whole.update(block)
+                    size -= len(block)
+                if self.stop.is_set():
+                    raise UploadFailed("stopped")
+        return whole.hexdigest()
 
 
 def wait_until_settled(api: ImageApi, image_id: str, timeout: float,

@@ -25,6 +25,7 @@ from chalice.test import Client  # noqa: E402
 from chalicelib import aws  # noqa: E402
 from chalicelib.config import get_settings  # noqa: E402
 from glint_local import embedded_aws, fast_dynamodb, indexed_dynamodb, provision  # noqa: E402
+from tests import chalice_env, loopback_guard  # noqa: E402
 from tests.shared_aws import SharedAws  # noqa: E402
 from tests.support import Env  # noqa: E402
 
@@ -33,9 +34,22 @@ from tests.support import Env  # noqa: E402
 botocore.session.create_loader = functools.cache(botocore.session.create_loader)
 fast_dynamodb.install()  # as the local runtime does
 indexed_dynamodb.install()
+loopback_guard.install()
+chalice_env.install()
+_REAL_ENVIRON = os.environ
 
 # Chalice's test client applies this stage's environment from .chalice/config.json.
 PROJECT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def _environment_is_restored() -> Iterator[None]:
+    """A test that leaves a copy in place of `os.environ` would hand its settings to every
+    later test: put the real one back and fail the test that did it."""
+    yield
+    if os.environ is not _REAL_ENVIRON:
+        os.environ = _REAL_ENVIRON  # type: ignore[assignment]
+        pytest.fail("os.environ was left replaced by a copy after this test")
 
 
 @pytest.fixture(scope="session")

@@ -17,6 +17,7 @@ from chalicelib.db.writes import conditional
 from chalicelib.domain import blocks, families
 from chalicelib.domain.errors import StaleWrite
 from chalicelib.domain.image import Image, ImportClaim, PendingUpload, Status
+from chalicelib.domain.stores import IMPORTING_PROPERTY
 
 _M = ImageModel
 # Image fields an import owns; everything else on the image belongs to the user's edits.
@@ -68,9 +69,10 @@ def activate(claimed: Image, result: Image, along: Along, stamp: str) -> Image:
         attribute = getattr(_M, name)
         actions.append(attribute.remove() if value is None else attribute.set(value))
     # What the verification pass measured of an incremental image (its parent's id is there,
-    # so the map is), and the family index entry of an image that becomes resolvable.
+    # so the map is), the stores still to fill of an import into chosen stores (the default
+    # one is filled now), and the family index entry of an image that becomes resolvable.
     actions += [_M.properties[name].set(result.properties[name])
-                for name in (blocks.REUSED_PROPERTY, blocks.UPLOADED_PROPERTY)
+                for name in (blocks.REUSED_PROPERTY, blocks.UPLOADED_PROPERTY, IMPORTING_PROPERTY)
                 if name in result.properties]
     family = families.index_key(result)
     actions.append(_M.family_key.set(family) if family else _M.family_key.remove())

@@ -53,12 +53,14 @@ def copy_to_stores(request: CopyRequest) -> Copied:
     redelivers the request."""
     task_progress.processing(request.task_id,
                              f"Copying image data to store(s) {', '.join(request.stores)}.")
-    result = _copy_all(request)
-    _finish_task(request, result)
+    result = copy_all(request)
+    finish_task(request, result)
     return result
 
 
-def _finish_task(request: CopyRequest, result: Copied) -> None:
+def finish_task(request: CopyRequest, result: Copied) -> None:
+    """End the request's task as `result` says: failed when the image went, when copies
+    were rolled back, or when a store failed and all had to succeed; else succeeded."""
     if request.task_id is None:
         return
     image: Image | None = None
@@ -78,7 +80,9 @@ def _finish_task(request: CopyRequest, result: Copied) -> None:
                               f"Copied to store(s) {', '.join(result.copied) or 'none'}{failed}.")
 
 
-def _copy_all(request: CopyRequest) -> Copied:
+def copy_all(request: CopyRequest) -> Copied:
+    """Copy the image into each requested store still listed as importing, one at a time
+    (the task is the caller's to finish)."""
     copied: list[str] = []
     failed: list[str] = []
     for position, store_id in enumerate(request.stores):

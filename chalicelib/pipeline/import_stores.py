@@ -18,12 +18,14 @@ from chalicelib.config import get_settings
 from chalicelib.db import images as image_db
 from chalicelib.db import tasks as task_db
 from chalicelib.domain.errors import NotFound
-from chalicelib.domain.image import Image, utcnow
-from chalicelib.domain.stores import (IMPORTING_PROPERTY, LocationStatus, parse_selection,
-                                      progress, with_locations, with_progress)
+from chalicelib.domain.image import Image, Status, utcnow
+from chalicelib.domain.stores import (FAILED_PROPERTY, IMPORTING_PROPERTY, LocationStatus,
+                                      parse_selection, progress, with_locations, with_progress)
 from chalicelib.lifecycle import deletes
-from chalicelib.pipeline.copies import copy_to_stores
+from chalicelib.pipeline import task_progress
+from chalicelib.pipeline.copies import Copied, copy_all, dead_letter, finish_task
 from chalicelib.pipeline.requests import CopyRequest
+
 
 def with_targets(image: Image, body: Mapping[str, Any]) -> Image:
     """The image with its import's target stores listed as importing (and no longer failed);
@@ -55,44 +57,121 @@ def report_failure(failed: Image) -> None:
             i, failed=progress(i, IMPORTING_PROPERTY)))
 
 
-def after_activation(active: Image, task_id: str | None) -> bool:
-    """Fill the import's other target stores from the default one; False when there is
-    nothing to do (the caller finishes the task), True when the copy finished it."""
-    targets = progress(active, IMPORTING_PROPERTY)
+def stored_in_default(result: Image) -> Image:
+    """The verified image with the default store (where the data was staged, verified and
+    now lies) no longer listed as importing: written by the activation itself, so a crash
+    after it never leaves that store pending."""
     default = get_settings().default_store.id
-    others = tuple(s for s in targets if s != default)
-    if not targets:
+    if default not in progress(result, IMPORTING_PROPERTY):
+        return result
+    return with_progress(result, done=[default])
+
+
+def finish(active: Image, task_id: str | None, targets: tuple[str, ...] | None = None) -> None:
+    """After the activation: fill the import's other target stores from the default one,
+    leave the default store if it was not a target, then finish the task. `targets` are the
+    stores the import asked for (read from its task when not given).
+
+    Idempotent, so that a redelivered event resumes what a crash cut short: stores already
+    filled are skipped, a finished task stays as it is."""
+    others = progress(active, IMPORTING_PROPERTY)
+    request = _import_request(task_id) if others or targets is None else {}
+    if targets is None:
+        targets = _targets(request)
+    copy = CopyRequest(active.id, others,
+                       request.get("all_stores_must_succeed", True) is not False, task_id)
+    if others:
+        task_progress.processing(task_id, f"Copying image data to store(s) {', '.join(others)}.")
+    result = copy_all(copy) if others else Copied()
+    default = get_settings().default_store.id
+    if stores.multiple() and default not in targets:
+        _leave_default(active.id, default)
+    if not others and len(targets) > 1:  # a redelivery after the copies: what they failed
+        result = Copied(failed=_failed_targets(active.id, targets))
+    if result == Copied():
+        task_progress.succeed(task_id, active)
+    else:
+        finish_task(copy, result)
+
+
+def resume(image: Image, upload_id: str) -> bool:
+    """A redelivered event of an upload that already activated its image, whose import task
+    is unfinished: finish what a crash after the activation cut short. False if there is
+    nothing to finish."""
+    task_id = _unfinished_import_task(image, upload_id)
+    if task_id is None:
         return False
-    image = _mark_done(active.id, default) if default in targets else active
-    if not others:
-        return False
-    result = copy_to_stores(CopyRequest(image.id, others, _must_succeed(task_id), task_id))
-    if default not in targets and result.copied and not result.rolled_back:
-        _leave_default(image, default)
+    finish(image, task_id)
     return True
 
 
-def _mark_done(image_id: str, store_id: str) -> Image:
-    return image_db.update(image_id, lambda i: with_progress(i, done=[store_id]))
+def give_up(image: Image, upload_id: str) -> bool:
+    """A dead-lettered event of an upload that activated its image, whose import task is
+    unfinished: the target stores still unfilled fail, and the task with them (it succeeds
+    if none is left). False if there is nothing to finish."""
+    task_id = _unfinished_import_task(image, upload_id)
+    if task_id is None:
+        return False
+    others = progress(image, IMPORTING_PROPERTY)
+    if not others or not dead_letter(CopyRequest(image.id, others, True, task_id)):
+        task_progress.succeed(task_id, image)
+    return True
 
 
-def _must_succeed(task_id: str | None) -> bool:
+def _unfinished_import_task(image: Image, upload_id: str) -> str | None:
+    # The image's data is this upload's (its location has the upload's id), and the import
+    # that activated it has not finished (a copy-image meanwhile has its own task).
+    if image.status not in (Status.ACTIVE, Status.DEACTIVATED) or not any(
+            loc.id == upload_id for loc in image.locations):
+        return None
+    return task_progress.import_task_of(image.id)
+
+
+def _import_request(task_id: str | None) -> Mapping[str, Any]:
     # The import request is kept on its task (Glance's input.import_req).
     if task_id is None:
-        return True
+        return {}
     try:
-        request = task_db.get(task_id).input.get("import_req") or {}
+        return task_db.get(task_id).input.get("import_req") or {}
     except NotFound:
-        return True
-    return request.get("all_stores_must_succeed", True) is not False
+        return {}
 
 
-def _leave_default(image: Image, default: str) -> None:
-    # The default store only held the data to verify it: the request did not ask for it.
-    # Its copies are marked pending_delete, then removed as a store delete removes them.
+def _targets(request: Mapping[str, Any]) -> tuple[str, ...]:
+    # The stores an import request asked for (with one store configured: none).
+    if not stores.multiple():
+        return ()
+    selection = parse_selection(request)
+    if selection.all_stores:
+        return tuple(s.id for s in stores.configured())
+    return tuple(selection.stores) or (get_settings().default_store.id,)
+
+
+def _failed_targets(image_id: str, targets: tuple[str, ...]) -> tuple[str, ...]:
+    # A store the request named is in the failed list only if this import failed it: the
+    # request took its targets out of that list.
     try:
-        doomed = image_db.update(image.id, lambda i: replace(
-            with_locations(i, default, LocationStatus.PENDING_DELETE), updated_at=utcnow()))
+        image = image_db.get(image_id)
+    except NotFound:
+        return ()
+    return tuple(s for s in progress(image, FAILED_PROPERTY) if s in targets)
+
+
+def _leave_default(image_id: str, default: str) -> None:
+    # The default store only held the data to verify it: the request did not ask for it.
+    # Its copies are marked pending_delete, then removed as a store delete removes them;
+    # only while another store holds the data (a failed copy leaves it where it is).
+    try:
+        if not _held_elsewhere(image_db.get(image_id), default):
+            return
+        doomed = image_db.update(image_id, lambda i: replace(
+            with_locations(i, default, LocationStatus.PENDING_DELETE), updated_at=utcnow())
+            if _held_elsewhere(i, default) else i)
     except NotFound:
         return
     deletes.drop_doomed_locations(doomed)
+
+
+def _held_elsewhere(image: Image, default: str) -> bool:
+    held = {loc.store for loc in image.locations if loc.status == LocationStatus.ACTIVE}
+    return default in held and bool(held - {default})

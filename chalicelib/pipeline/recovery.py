@@ -19,7 +19,7 @@ from chalicelib.domain.stores import IMPORTING_PROPERTY, parse_selection, progre
 from chalicelib.pipeline.events import ObjectCreated
 from chalicelib.pipeline.requests import (CopyRequest, WebDownloadRequest, request_copy,
                                           request_import)
-from chalicelib.pipeline import task_progress
+from chalicelib.pipeline import import_stores, task_progress
 from chalicelib.pipeline.run import fail_import
 
 log = logging.getLogger(__name__)
@@ -119,7 +119,7 @@ def dead_letter(item: ObjectCreated | WebDownloadRequest) -> bool:
     except NotFound:
         return False
     if not _importing(image, key):
-        return False
+        return import_stores.give_up(image, ids[1])
     last = image.import_error or "no error was recorded"
     fail_import(image, f"Import failed after repeated attempts; last error: {last}")
     return True

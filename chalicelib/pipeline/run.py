@@ -20,6 +20,7 @@ from chalicelib.db.along import Along
 from chalicelib.domain import usage
 from chalicelib.engine import handover
 from chalicelib.domain.errors import ImageRejected, NotFound, StaleWrite
+from chalicelib.domain.stores import IMPORTING_PROPERTY, progress
 from chalicelib.domain.image import (Image, Location, PendingUpload, Status, new_claim,
                                      transition, utcnow)
 from chalicelib.pipeline import (block_manifest, import_stores, reasons, task_progress,
@@ -54,7 +55,7 @@ def import_staged_object(obj: ObjectCreated, clock: Clock = time.time) -> Outcom
     if ids is None:
         log.warning("event for a key outside staging ignored", extra={"key": obj.key})
         return Outcome.IGNORED
-    image = _claim(ids[0], obj.key, clock)
+    image = _claim(*ids, obj.key, clock)
     if image is None:
         return Outcome.IGNORED
     if reason := handover.big_path_reason(image):
@@ -99,7 +100,7 @@ def _verify_and_activate(lease: _Lease, pending: PendingUpload) -> Outcome:
     settings = get_settings()
     inspector = StreamInspector(image.disk_format or "", settings.max_virtual_size_bytes)
     signed = verifier_for(image, datetime.now(timezone.utc))  # refuses a bad certificate early
-    progress = task_progress.begin(image, lease.clock)
+    task_report = task_progress.begin(image, lease.clock)
     blocks = block_manifest.digester_for(pending.size)
     # Every read and the copy into images/ are pinned to this version of the staged object:
     # a second PUT meanwhile fails them (objects.Changed), and the redelivery starts over.
@@ -111,7 +112,7 @@ def _verify_and_activate(lease: _Lease, pending: PendingUpload) -> Outcome:
             digests = digest(reads.iter_object(pending.key, if_match=etag),
                              with_sha256=bool(pending.sha256),
                              on_progress=lease.renew_if_due,
-                             observers=(inspector.eat, *spool.observers, progress.observe,
+                             observers=(inspector.eat, *spool.observers, task_report.observe,
                                         blocks.observe, *((signed.observe,) if signed else ())))
         _check(digests, pending)
         if signed:
@@ -130,6 +131,7 @@ def _verify_and_activate(lease: _Lease, pending: PendingUpload) -> Outcome:
                      size=digests.size, virtual_size=inspection.virtual_size,
                      locations=(location, *converted),
                      properties=block_manifest.store(lease.image, blocks, digests.sha512))
+    result = import_stores.stored_in_default(result)
     shown = replace(result, upload=None, claim=None, import_error=None)
     # The hold becomes the stored bytes, and the events are recorded, with the activation.
     along = Along(image.owner, usage.activation(pending, result), events=(
@@ -143,14 +145,14 @@ def _verify_and_activate(lease: _Lease, pending: PendingUpload) -> Outcome:
             raise LeaseLost() from None
     events.flush(along.events)
     objects.delete(pending.key)
-    if not import_stores.after_activation(active, pending.task_id):  # more stores to fill
-        task_progress.succeed(pending.task_id, active)
+    # Other stores to fill, the task to finish.
+    import_stores.finish(active, pending.task_id, progress(lease.image, IMPORTING_PROPERTY))
     metrics.import_succeeded(digests.size)
     log.info("image activated", extra={"image_id": image.id, "size": digests.size})
     return Outcome.ACTIVATED
 
 
-def _claim(image_id: str, key: str, clock: Clock) -> Image | None:
+def _claim(image_id: str, upload_id: str, key: str, clock: Clock) -> Image | None:
     """Take the import lease with a conditional write; None when this event has nothing to
     do (duplicate, superseded upload, image gone, or another worker holds a live lease)."""
     lease_seconds = get_settings().import_lease_seconds
@@ -161,7 +163,9 @@ def _claim(image_id: str, key: str, clock: Clock) -> Image | None:
             objects.delete(key)
             return None
         if image.upload is None or image.upload.key != key:
-            # Already imported, or superseded by a newer upload: this object is an orphan.
+            # Already imported (a redelivery finishes what a crash after the activation left),
+            # or superseded by a newer upload: this object is an orphan.
+            import_stores.resume(image, upload_id)
             objects.delete(key)
             return None
         if image.upload.awaiting_import:  # staged for glance-direct; kept until asked

@@ -12,7 +12,7 @@ from chalicelib.config import get_settings
 from chalicelib.db import images as image_db
 from chalicelib.db import tasks as task_db
 from chalicelib.domain.errors import NotFound, StaleWrite
-from chalicelib.domain.image import Image, utcnow
+from chalicelib.domain.image import Image, Status, utcnow
 from chalicelib.domain.stores import IMPORTING_PROPERTY
 from chalicelib.domain.tasks import (TRANSITIONS, Task, TaskStatus, human_size,
                                      progress_message, transition)
@@ -86,11 +86,20 @@ def fail(task_id: str | None, reason: str) -> None:
 
 
 def reap_orphans(changed_before: str) -> tuple[str, ...]:
-    """Fail unfinished tasks, unchanged since `changed_before`, whose import is no longer
-    running: the image was deleted, or its upload aborted or replaced. Returns their ids."""
+    """Finish unfinished tasks, unchanged since `changed_before`, whose import is no longer
+    running: failed if the image was deleted or its upload aborted or replaced; succeeded if
+    the import activated the image and a crash cut its last writes short. Returns the ids of
+    the failed ones."""
     failed = []
     for task in task_db.unfinished(changed_before):
-        reason = _orphan_reason(task)
+        try:
+            image: Image | None = image_db.get(task.image_id)
+        except NotFound:
+            image = None
+        if image is not None and _activated_by(task, image):
+            succeed(task.id, image)
+            continue
+        reason = _orphan_reason(task, image)
         if reason and _advance(task.id, TaskStatus.FAILURE, message=reason):
             failed.append(task.id)
     return tuple(failed)
@@ -101,8 +110,7 @@ def unclaimed_copies(changed_before: str) -> Iterator[tuple[Task, Image]]:
     since `changed_before`, whose image still lists stores as importing: the request's
     send was lost."""
     for task in task_db.unfinished(changed_before):
-        method = task.input.get("import_req", {}).get("method", {}).get("name")
-        if task.status is not TaskStatus.PENDING or method != COPY_IMAGE:
+        if task.status is not TaskStatus.PENDING or _method(task) != COPY_IMAGE:
             continue
         try:
             image = image_db.get(task.image_id)
@@ -112,10 +120,28 @@ def unclaimed_copies(changed_before: str) -> Iterator[tuple[Task, Image]]:
             yield task, image
 
 
-def _orphan_reason(task: Task) -> str | None:
-    try:
-        image = image_db.get(task.image_id)
-    except NotFound:
+def import_task_of(image_id: str) -> str | None:
+    """The id of the image's newest import task still `processing` (not a copy-image's):
+    after an activation, the task of the import that activated it (a worker began it, and an
+    active image takes no other import)."""
+    for task in task_db.for_image(image_id):  # newest first
+        if task.status is TaskStatus.PROCESSING and _method(task) != COPY_IMAGE:
+            return task.id
+    return None
+
+
+def _method(task: Task) -> str | None:
+    return task.input.get("import_req", {}).get("method", {}).get("name")
+
+
+def _activated_by(task: Task, image: Image) -> bool:
+    return (image.status in (Status.ACTIVE, Status.DEACTIVATED)
+            and not image.properties.get(IMPORTING_PROPERTY)
+            and import_task_of(image.id) == task.id)
+
+
+def _orphan_reason(task: Task, image: Image | None) -> str | None:
+    if image is None:
         return "Import abandoned: the image was deleted before the import finished."
     if image.upload is not None and image.upload.task_id == task.id:
         return None  # still this import's: the image's own reaper rules apply

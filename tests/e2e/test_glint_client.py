@@ -18,7 +18,10 @@ import requests
 
 MIB = 1024 * 1024
 TOKEN = "alice:p1:member,reader"
-GLINT = Path(sys.executable).parent / "glint"
+# The console script's entry point, from this checkout (the shared virtualenv's `glint` script
+# may import another checkout's client).
+GLINT = [sys.executable, "-m", "glint_client.cli"]
+PROJECT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture()
@@ -37,8 +40,8 @@ def _write(path: Path, size: int) -> bytes:
 
 
 def _glint(env: dict[str, str], *args: str, timeout: float = 180) -> subprocess.CompletedProcess:
-    return subprocess.run([str(GLINT), *args], env=env, capture_output=True, text=True,
-                          timeout=timeout, stdin=subprocess.DEVNULL)
+    return subprocess.run([*GLINT, *args], env=env, cwd=PROJECT, capture_output=True,
+                          text=True, timeout=timeout, stdin=subprocess.DEVNULL)
 
 
 def _image(runtime, image_id: str) -> dict:
@@ -54,8 +57,8 @@ def _resume_file(env: dict[str, str]) -> Path:
 def _start_and_kill_after_parts(env: dict[str, str], source: Path, parts: int) -> int:
     """Run an upload one part at a time and SIGKILL it once `parts` parts are recorded."""
     process = subprocess.Popen(
-        [str(GLINT), "upload", str(source), "--disk-format", "raw", "--part-size", "5",
-         "--concurrency", "1", "--no-wait"], env=env, stdout=subprocess.PIPE,
+        [*GLINT, "upload", str(source), "--disk-format", "raw", "--part-size", "5",
+         "--concurrency", "1", "--no-wait"], env=env, cwd=PROJECT, stdout=subprocess.PIPE,
         stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
     deadline = time.monotonic() + 120
     recorded = 0

@@ -159,10 +159,22 @@ def events(found: Records, published: list[dict[str, Any]], expected: dict[str, 
     return sorted(set(problems))
 
 
-def check(project: str, published: list[dict[str, Any]],
-          expected_events: dict[str, set[str]]) -> tuple[str, list[str]]:
+def placement(found: Records, wanted: tuple[str, ...]) -> list[str]:
+    """Every active image's data is in exactly the `wanted` stores (when any are named)."""
+    if not wanted:
+        return []
+    problems = []
+    for image in found.live.values():
+        held = sorted({loc.store for loc in image.locations if loc.status == "active"})
+        if image.status is Status.ACTIVE and held != sorted(wanted):
+            problems.append(f"image {image.id} has data in {held}, not {sorted(wanted)}")
+    return problems
+
+
+def check(project: str, published: list[dict[str, Any]], expected_events: dict[str, set[str]],
+          wanted_stores: tuple[str, ...] = ()) -> tuple[str, list[str]]:
     """(outcome, problems) for everything the project owns."""
     found = records(project)
     problems = (statuses(found) + orphans(found) + quotas(project, found)
-                + events(found, published, expected_events))
+                + events(found, published, expected_events) + placement(found, wanted_stores))
     return outcome(found), problems

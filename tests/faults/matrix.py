@@ -68,5 +68,6 @@ def run_matrix(world: World, use_case: UseCase, origin: str) -> list[Cell]:
 
 def _cell(injector: Injector, use_case: UseCase, index: int | None, label: str,
           project: str) -> Cell:
-    outcome, problems = converge.check(project, injector.published, EXPECTED_EVENTS)
+    outcome, problems = converge.check(project, injector.published, EXPECTED_EVENTS,
+                                       use_case.stores)
     return Cell(use_case.name, index, label, outcome, tuple(problems))

@@ -101,13 +101,18 @@ def _put_file(s: Script) -> None:
           content_type="application/octet-stream", raw=SMALL)
 
 
-def _glance_direct(s: Script) -> None:
+def _glance_direct(s: Script, **selection: Any) -> None:
     s.api("stage", "PUT", f"/v2/images/{s.image_id}/stage", wanted=204,
           content_type="application/octet-stream", raw=SMALL)
     s.world.run_worker()  # S3's event for the staged object comes first (and is set aside)
     s.api("import", "POST", f"/v2/images/{s.image_id}/import",
-          {"method": {"name": "glance-direct"}}, 202)
+          {"method": {"name": "glance-direct"}, **selection}, 202)
     s.world.run_worker()
+
+
+def _glance_direct_to_cold(s: Script) -> None:
+    # Verified in the default store, copied to the one asked for, then gone from the default.
+    _glance_direct(s, stores=[COLD_STORE])
 
 
 def _web_download(s: Script) -> None:
@@ -139,6 +144,8 @@ class UseCase:
     run: Callable[[Script], None]
     setup: Callable[[Script], None] | None = None
     settings: dict[str, str] = field(default_factory=dict)
+    # The stores an active image's data must end in (empty: where it lands is not checked).
+    stores: tuple[str, ...] = ()
 
 
 USE_CASES = (
@@ -147,6 +154,8 @@ USE_CASES = (
     UseCase("upload-multipart", _multipart, setup=Script.created),
     UseCase("put-file", _put_file, setup=Script.created),
     UseCase("stage+glance-direct", _glance_direct, setup=Script.created),
+    UseCase("stage+glance-direct to cold", _glance_direct_to_cold, setup=Script.created,
+            stores=(COLD_STORE,)),
     UseCase("web-download", _web_download, setup=Script.created),
     UseCase("copy-image", _copy_image, setup=Script.active),
     UseCase("delete", _delete, setup=Script.active),

@@ -7,7 +7,11 @@ import os
 
 import pytest
 
+from chalicelib.config import get_settings
 from chalicelib.db import images as image_db
+from chalicelib.domain.image import Status
+from chalicelib.pipeline import import_stores
+from glint_local.pump import sqs_event
 from tests.multistore import COLD, configure_stores, keys_in, run_worker, shown
 from tests.pipeline.test_web_import import origin, trusting_loopback  # noqa: F401
 from tests.support import call, create_image, deliver, drain
@@ -87,3 +91,53 @@ def test_a_failed_web_download_moves_its_stores_to_failed(server_client, server_
     reported = ("status", "os_glance_failed_import", "os_glance_importing_to_stores")
     assert [failed[name] for name in reported] == ["queued", "cold", ""]
     assert "404" in failed["os_glint_import_error"]  # Glint's own reason stays
+
+
+def _import_until_activated(client, env, image_id, monkeypatch, **body):
+    """Import, with every copy after the activation failing (the worker dies there); the
+    messages that reached the worker are returned, for a redelivery."""
+    def dies(_request):
+        raise RuntimeError("the worker died after the activation")
+
+    monkeypatch.setattr(import_stores, "copy_all", dies)
+    assert _import(client, image_id, **body)[0] == 202
+    delivered = []
+    for _ in range(3):
+        messages = drain(env.queue_url, wait=0)
+        delivered += messages
+        for message in messages:
+            try:
+                deliver(client, [message])
+            except RuntimeError:
+                pass
+    monkeypatch.undo()
+    image = image_db.get(image_id)
+    assert image.status is Status.ACTIVE
+    assert image.properties["os_glance_importing_to_stores"] == "cold"  # default: done with it
+    return delivered
+
+
+def test_a_redelivered_event_finishes_an_import_cut_short_after_activation(
+        server_client, server_aws, staged, monkeypatch):
+    delivered = _import_until_activated(server_client, server_aws, staged["id"], monkeypatch,
+                                        stores=["cold"])
+    deliver(server_client, delivered)  # SQS: the failed invocations' messages come back
+    done = shown(server_client, staged["id"])
+    assert done["stores"] == "cold" and done["os_glance_importing_to_stores"] == ""
+    [task] = call(server_client, "GET", f"/v2/images/{staged['id']}/tasks")[1]["tasks"]
+    assert task["status"] == "success"
+
+
+def test_a_dead_lettered_event_after_activation_fails_the_stores_left(
+        server_client, server_aws, staged, monkeypatch):
+    delivered = _import_until_activated(server_client, server_aws, staged["id"], monkeypatch,
+                                        stores=["cold"])
+    for message in delivered:  # every attempt failed: the dead-letter handler has the last word
+        server_client.lambda_.invoke("import_dead_letters", sqs_event(
+            [message], "arn:aws:sqs:us-east-1:123456789012:imports-dlq", get_settings().region))
+    done = shown(server_client, staged["id"])
+    assert done["status"] == "active" and done["stores"] == "default"  # the data stays
+    assert done["os_glance_importing_to_stores"] == ""
+    assert done["os_glance_failed_import"] == "cold"
+    [task] = call(server_client, "GET", f"/v2/images/{staged['id']}/tasks")[1]["tasks"]
+    assert task["status"] == "failure"
