@@ -34,6 +34,8 @@ _SCHEMA: dict[str, Any] = {
     "required": ["url"],
 }
 _VALIDATOR = jsonschema.Draft202012Validator(_SCHEMA)
+# The location import that holds a queued image (Glance's lock property of the same name).
+TASK_PROPERTY = "os_glance_import_task"
 
 
 @dataclass(frozen=True, slots=True)

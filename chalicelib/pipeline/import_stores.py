@@ -143,7 +143,7 @@ def _targets(request: Mapping[str, Any]) -> tuple[str, ...]:
         return ()
     selection = parse_selection(request)
     if selection.all_stores:
-        return tuple(s.id for s in stores.configured())
+        return tuple(s.id for s in stores.writable())
     return tuple(selection.stores) or (get_settings().default_store.id,)
 
 

@@ -19,6 +19,7 @@ from chalicelib.db import images as image_db
 from chalicelib.db.along import Along
 from chalicelib.domain.errors import FetchFailed, ImageRejected, Invalid, NotFound, StaleWrite
 from chalicelib.domain.image import Image, Location, Status, transition, utcnow
+from chalicelib.domain.locations import TASK_PROPERTY
 from chalicelib.domain.stores import stored_cost
 from chalicelib.pipeline import task_progress
 from chalicelib.pipeline.fetch import fetch
@@ -29,8 +30,6 @@ from chalicelib.pipeline.web_download import policy_from_settings
 
 log = logging.getLogger(__name__)
 _ATTEMPTS = 5
-# The location import that owns the queued image (Glance's lock property of the same name).
-TASK_PROPERTY = "os_glance_import_task"
 
 
 def import_location(request: LocationRequest) -> Outcome:

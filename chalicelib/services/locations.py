@@ -14,10 +14,10 @@ from chalicelib.domain import locations, policy
 from chalicelib.domain.context import RequestContext
 from chalicelib.domain.errors import Conflict, Forbidden, Invalid, NotFound
 from chalicelib.domain.image import Status, utcnow
+from chalicelib.domain.locations import TASK_PROPERTY
 from chalicelib.domain.stores import store_for_url
 from chalicelib.domain.tasks import FINISHED, new_location_task, new_task_id
 from chalicelib.pipeline.fetch_policy import validate_uri
-from chalicelib.pipeline.location_import import TASK_PROPERTY
 from chalicelib.pipeline.requests import LocationRequest, request_location
 from chalicelib.pipeline.web_download import policy_from_settings
 from chalicelib.services.images import get_image_for

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 
 import pytest
 
@@ -167,3 +168,17 @@ def test_the_http_store_is_read_only(client, inprocess_aws, web_store):
 def test_the_version_document_says_2_17(client):
     versions = call(client, "GET", "/versions")[1]["versions"]
     assert versions[0] == {**versions[0], "id": "v2.17", "status": "CURRENT"}
+
+
+def test_a_lost_request_is_reaped_and_the_image_may_try_again(client, inprocess_aws,
+                                                              web_store):
+    from chalicelib.pipeline import recovery
+    image = create_image(client, project="p1")
+    assert _add(client, image["id"], {"url": web_store})[0] == 202
+    drain(inprocess_aws.queue_url, wait=0)  # the request is lost
+    recovery.reap(now=time.time() + 24 * 3600)
+    task = call(client, "GET", f"/v2/images/{image['id']}/tasks")[1]["tasks"][0]
+    assert task["status"] == "failure" and "Location import abandoned" in task["message"]
+    assert call(client, "GET", f"/v2/images/{image['id']}")[1]["status"] == "queued"
+    assert _add(client, image["id"], {"url": web_store})[0] == 202
+    assert _finish(client, inprocess_aws, image["id"])[0]["status"] == "active"
