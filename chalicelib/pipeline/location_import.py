@@ -3,9 +3,10 @@ an http store's URL once, through web-download's guarded client, to compute its 
 and hash; check the declared hash; activate the queued image with that location. Nothing is
 stored: the http store keeps the data.
 
-Unlike Glance 33 (bug 2076648), a failed check leaves no location behind: the image goes
-back to plain `queued` with the reason, so later data can never be mixed with unverified
-bytes at that URL."""
+As in Glance 33 (bug 2076648, asserted by tempest's location tests), a failed check leaves
+the image `queued` with the reason and the location on it (its store shows in `stores`):
+nothing serves it (a queued image has no download), and data uploaded or located later
+replaces it on activation."""
 from __future__ import annotations
 
 import hashlib
@@ -52,7 +53,7 @@ def import_location(request: LocationRequest) -> Outcome:
     if request.hash_value and request.hash_value != value:
         return _fail(request, f"os_hash_value: ({request.hash_value}) not matched with actual "
                               f"os_hash_value: ({value})")
-    location = Location(id=uuid.uuid4().hex, store=request.store, key=request.url)
+    location = _location(request)
     for _ in range(_ATTEMPTS):
         image = _queued(request)
         if image is None:
@@ -86,12 +87,17 @@ def _fail(request: LocationRequest, reason: str) -> Outcome:
     if image is not None:
         try:
             image_db.save(replace(image, import_error=reason, updated_at=utcnow(),
+                                  locations=(_location(request),),
                                   properties=_unlocked(image)))
         except StaleWrite:
             pass  # edited meanwhile; the task below still says why
     task_progress.fail(request.task_id, reason)
     log.warning("location rejected", extra={"image_id": request.image_id, "reason": reason})
     return Outcome.REJECTED
+
+
+def _location(request: LocationRequest) -> Location:
+    return Location(id=uuid.uuid4().hex, store=request.store, key=request.url)
 
 
 def _unlocked(image: Image) -> dict[str, str]:

@@ -71,13 +71,17 @@ def test_without_validation_data_the_hash_is_sha512(client, inprocess_aws, web_s
         "sha512", hashlib.sha512(DATA).hexdigest())
 
 
-def test_a_wrong_hash_fails_the_task_and_leaves_no_location(client, inprocess_aws, web_store):
-    # Glance 33 keeps the http location on the queued image (bug 2076648); Glint does not.
+def test_a_wrong_hash_fails_the_task_and_keeps_the_location_unserved(client, inprocess_aws,
+                                                                     web_store):
+    # As Glance 33 (bug 2076648, asserted by tempest): the location stays on the queued image.
     image = create_image(client, project="p1")
     assert _add(client, image["id"], {"url": web_store, "validation_data": {
         "os_hash_algo": "sha512", "os_hash_value": "beefdead" * 16}})[0] == 202
     shown, tasks = _finish(client, inprocess_aws, image["id"])
-    assert shown["status"] == "queued" and "stores" not in shown
+    assert shown["status"] == "queued" and shown["stores"] == "web"
+    download = client.http.get(f"/v2/images/{image['id']}/file",
+                               headers={"X-Project-Id": "p1", "X-Roles": "member,reader"})
+    assert download.status_code == 204  # a queued image has no data to serve
     assert shown["checksum"] is None and shown["os_hash_algo"] is None
     assert "not matched with actual os_hash_value" in shown["os_glint_import_error"]
     assert tasks[0]["status"] == "failure"
