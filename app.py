@@ -7,8 +7,9 @@ from chalice import Chalice
 
 from chalicelib import logs, tracing
 from chalicelib.api import (actions, authorizer, data, fallback, families, image_data,
-                            images, incremental, info, members, metadefs, metadefs_contents,
-                            quotas, stores, tags, tasks, upload_page, uploads, versions)
+                            images, incremental, info, locations, members, metadefs,
+                            metadefs_contents, quotas, stores, tags, tasks, upload_page, uploads,
+                            versions)
 from chalicelib.pipeline import handlers
 
 app = Chalice(app_name="glint")
@@ -20,8 +21,8 @@ BLUEPRINTS = (
     # API Gateway's authorizer first: every view is attached to it in deployed stages.
     authorizer,
     # The Images API v2: discovery, images and their data, sharing, tasks, stores, quotas.
-    versions, images, uploads, data, image_data, members, tags, actions, tasks, stores, info,
-    quotas,
+    versions, images, uploads, data, image_data, locations, members, tags, actions, tasks,
+    stores, info, quotas,
     # Incremental images (block manifests, parts copied from a parent); deprecation.
     incremental, families,
     # Glint's browser upload page (served beside the API, so its calls are same-origin).

@@ -22,6 +22,11 @@ def configured() -> tuple[Store, ...]:
     return get_settings().stores
 
 
+def writable() -> tuple[Store, ...]:
+    """The stores that are buckets (the read-only http stores left out)."""
+    return tuple(s for s in configured() if not s.read_only)
+
+
 def multiple() -> bool:
     """True when several stores are configured (Glance's `enabled_backends`); with one store
     Glint answers as single-store Glance: no `/v2/info/stores`, no copy-image."""
@@ -40,14 +45,29 @@ def get(store_id: str) -> Store:
     raise Conflict(f"The selected store {store_id} is not available on this node.")
 
 
+def get_writable(store_id: str) -> Store:
+    """The bucket store with this id.
+
+    Raises:
+        Conflict: no such store, or it is a read-only http store.
+    """
+    store = get(store_id)
+    if store.read_only:
+        raise Conflict(f"Store '{store_id}' is a read-only http store; image data cannot be "
+                       "written to it.")
+    return store
+
+
 def client_for(store: Store) -> Any:
     """The S3 client for the store's region."""
     return aws.s3(store.region) if store.region else aws.s3()
 
 
 def presign_get(location: Location, expires: int) -> str:
-    """A presigned GET of one stored copy."""
+    """A presigned GET of one stored copy (an http store's copy: its own URL)."""
     store = get(location.store)
+    if store.read_only:
+        return location.key
     return presign.presign_get(location.key, expires, client=client_for(store),
                                bucket=store.bucket)
 
@@ -59,18 +79,24 @@ def copy(source: Location, target: Store, target_key: str) -> None:
         StoreFailed: either store refused or could not be reached.
     """
     store = get(source.store)
+    if store.read_only:
+        raise StoreFailed(f"Copy from store {store.id} failed: a read-only http store's data is "
+                          "not copied.")
     with _failing_as(f"Copy from store {store.id} to store {target.id} failed"):
         objects.copy(source.key, target_key, client=client_for(target), bucket=store.bucket,
                      target_bucket=target.bucket, source_client=client_for(store))
 
 
 def delete(location: Location) -> None:
-    """Delete one stored copy's object (absent is fine).
+    """Delete one stored copy's object (absent is fine); an http store's copy is only
+    referenced, so there is nothing to delete.
 
     Raises:
         StoreFailed: the store refused or could not be reached.
     """
     store = get(location.store)
+    if store.read_only:
+        return
     with _failing_as(f"Delete from store {store.id} failed"):
         objects.delete(location.key, client=client_for(store), bucket=store.bucket)
 

@@ -8,6 +8,12 @@ app is the one that runs in Lambda), with each request one invocation of the API
   TCP_NODELAY is set, so each response leaves in one send.
 - Concurrency: one thread per connection (Chalice's threaded server; the app's current
   request is thread-local there).
+- Version discovery closes its connection: `openstack` asks for the version document, then
+  tells "stdin closed" (`<&-`) from "image data on stdin" by whether fd 0 is open; a
+  kept-alive discovery socket takes the lowest free descriptor, 0, and the client then reads
+  a socket as its stdin. Glance (under uWSGI) closes every connection; Glint closes only
+  after the version document, which a client fetches once per session, and keeps the rest
+  alive.
 - Chunked request bodies: Chalice's handler reads a body by Content-Length only;
   python-glanceclient sends image data chunked, which would arrive empty. This handler
   de-chunks before the app sees it."""
@@ -16,6 +22,7 @@ from __future__ import annotations
 import functools
 import json
 from typing import Any
+from urllib.parse import urlsplit
 
 from chalice import Chalice
 from chalice.config import Config
@@ -30,6 +37,8 @@ API_HANDLER = "app"
 # API Gateway stops waiting for its integration after 29 seconds and answers 504.
 INTEGRATION_TIMEOUT_SECONDS = 29
 _WRITE_BUFFER = 64 * 1024
+# The version document's paths (Glance serves it at both).
+_DISCOVERY_PATHS = frozenset({"", "/versions"})
 
 
 class _Handler(NotFoundMixin, ChaliceRequestHandler):
@@ -50,6 +59,12 @@ class _Handler(NotFoundMixin, ChaliceRequestHandler):
 
     # The base class binds these to its own _generic_handle.
     do_GET = do_PUT = do_POST = do_HEAD = do_DELETE = do_PATCH = do_OPTIONS = _generic_handle
+
+    def _send_headers(self, headers: dict[str, Any]) -> None:
+        # BaseHTTPRequestHandler ends the connection after a response that says so.
+        if urlsplit(self.path).path.rstrip("/") in _DISCOVERY_PATHS:
+            headers = {**headers, "Connection": "close"}
+        super()._send_headers(headers)
 
     def _parse_payload(self) -> tuple[dict[str, Any], bytes | None]:
         if "chunked" not in self.headers.get("transfer-encoding", "").lower():

@@ -1,16 +1,19 @@
 """Image bytes stay on disk in the embedded S3 (moto), whatever their size.
 
 moto keeps each object's body in a SpooledTemporaryFile (on disk above about 5 MiB), but
-three paths read whole bodies into memory: a GET (ranged or not) reads the entire object
-and then slices it; completing a multipart upload joins every part into one bytearray and
-copies it again; UploadPartCopy reads the whole source to copy one range. A 2 GiB import
-took the server to ~8.5 GiB resident. Here those paths hand around lazy views of the spooled
-files instead (`_Slice`, `_Joined`), copied or streamed 1 MiB at a time: resident memory
-stays near the requests in flight. Everything else of moto is left as it is."""
+four paths hold whole bodies in memory: a PUT (object or part) is read into one bytes
+object (twice over, while Werkzeug joins it) before moto writes it out, and the request
+keeps it until the garbage collector's next full pass; a GET (ranged or not) reads the
+entire object and then slices it; completing a multipart upload joins every part into one
+bytearray and copies it again; UploadPartCopy reads the whole source to copy one range. A
+2 GiB import took the server to ~8.5 GiB resident. Here a large PUT body goes from the
+socket to a file 1 MiB at a time (`_Received`), and the other paths hand around lazy views
+of the files instead (`_Slice`, `_Joined`), copied or streamed 1 MiB at a time, as is a
+copied part's ETag: resident memory stays near the requests in flight. Everything else of
+moto is left as it is."""
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
+import hashlib
 import io
 import os
 import tempfile
@@ -19,10 +22,11 @@ from collections.abc import Iterator
 from typing import IO, Any
 
 import flask
+from moto import settings
 from moto.s3 import models, responses
+from werkzeug.wrappers import Request
 
 _CHUNK = 1024 * 1024
-_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # glibc's mallopt parameter numbers
 _lazy_reads = threading.local()  # set while a GET builds its response
 
 
@@ -131,7 +135,56 @@ class _Chain(io.RawIOBase):
         super().close()
 
 
-_LAZY = (_Slice, _Joined)
+class _Received:
+    """A PUT body written to a file on disk as it arrived, with its md5 (the ETag): the
+    key takes the file over as its body, so the bytes are never all in memory at once."""
+
+    def __init__(self, file: IO[bytes], size: int, md5: str) -> None:
+        self.file, self.size, self.md5 = file, size, md5
+
+    def __len__(self) -> int:
+        return self.size
+
+
+_LAZY = (_Slice, _Joined, _Received)
+# Query parameters of a plain PutObject or UploadPart, presigned or not: any other one names
+# a subresource (?acl, ?tagging, ...) whose XML body moto parses itself.
+_PUT_PARAMETERS = {"uploadId", "partNumber"}
+_FORM_TYPES = {"application/x-www-form-urlencoded", "multipart/form-data"}
+
+
+def _streamable(request: Request) -> bool:
+    """A large PutObject or UploadPart body that moto never needs whole: not aws-chunked,
+    and not one whose checksum moto would compute from the body itself."""
+    headers = request.headers
+    algorithm = headers.get("x-amz-sdk-checksum-algorithm", "")
+    if algorithm and not headers.get(f"x-amz-checksum-{algorithm.lower()}"):
+        return False
+    plain_put = (request.method == "PUT" and "x-amz-copy-source" not in headers
+                 and all(name in _PUT_PARAMETERS or name.lower().startswith("x-amz-")
+                         for name in request.args))
+    return (plain_put and getattr(request, "from_wsgi_server", False)
+            and (request.content_length or 0) > settings.get_s3_default_key_buffer_size()
+            and request.mimetype not in _FORM_TYPES
+            and not headers.get("x-amz-content-sha256", "").startswith("STREAMING-")
+            and getattr(request, "_cached_data", None) is None)  # not read yet
+
+
+def _receive(request: Request) -> _Received | None:
+    """The body of a streamable PUT, from the socket to a file; None for any other."""
+    if not _streamable(request):
+        return None
+    file = tempfile.TemporaryFile()
+    md5 = hashlib.md5(usedforsecurity=False)
+    buffer = memoryview(bytearray(_CHUNK))
+    size = 0
+    # Werkzeug bounds the stream by Content-Length and raises if the client stops short.
+    while (count := request.stream.readinto(buffer)):
+        file.write(buffer[:count])
+        md5.update(buffer[:count])
+        size += count
+    request._cached_data = b""  # what moto reads as the body: the bytes went to the file
+    return _Received(file, size, md5.hexdigest())
 
 
 def _copy_range(source: Any, offset: int, length: int, target: Any) -> bool:
@@ -169,24 +222,13 @@ def install() -> None:
     """Patch moto's S3 (once per process) so that object bodies never sit in memory whole."""
     if getattr(models.FakeKey, "spills", False):
         return
-    _return_big_buffers_to_the_os()
+    _patch_put()
     _patch_value()
+    _patch_etag()
     _patch_get()
     _patch_complete()
     _patch_part_copy()
     models.FakeKey.spills = True
-
-
-def _return_big_buffers_to_the_os() -> None:
-    """Request bodies (64 MiB parts) are allocated and freed on a new thread per request; with
-    glibc's sliding mmap threshold the freed memory stays with the process, 64 MiB per part.
-    A fixed threshold of 1 MiB maps every large buffer on its own and unmaps it when freed."""
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        libc.mallopt(_M_MMAP_THRESHOLD, _CHUNK)
-        libc.mallopt(_M_TRIM_THRESHOLD, _CHUNK)
-    except (OSError, AttributeError):  # not glibc: nothing to tune
-        pass
 
 
 def _patch_value() -> None:
@@ -202,6 +244,10 @@ def _patch_value() -> None:
             value.fset(key, new_value)
             return
         key.contentsize = len(new_value)
+        if isinstance(new_value, _Received):
+            key._value_buffer.close()
+            key._value_buffer, key._etag = new_value.file, new_value.md5
+            return
         if isinstance(new_value, _Joined):
             key._value_buffer.close()
             key._value_buffer = _Chain(new_value.bodies)
@@ -211,6 +257,37 @@ def _patch_value() -> None:
         new_value.write_to(key._value_buffer)
 
     models.FakeKey.value = property(read, write)
+
+
+def _patch_etag() -> None:
+    # moto computes a missing ETag (a copied part's) reading 16 MiB blocks. Freed on a
+    # server thread, each block stays in that thread's malloc arena, and ten copies at once
+    # kept hundreds of MiB: 1 MiB blocks are reused instead.
+    def etag(key: models.FakeKey) -> str:
+        if key._etag is None:
+            md5 = hashlib.md5(usedforsecurity=False)
+            with key.lock:  # the body's file position is shared by every reader
+                body = key._value_buffer
+                body.seek(0)
+                while chunk := body.read(_CHUNK):
+                    md5.update(chunk)
+            key._etag = md5.hexdigest()
+        return f'"{key._etag}"'
+
+    models.FakeKey.etag = property(etag)
+
+
+def _patch_put() -> None:
+    setup_class = responses.S3Response.setup_class
+
+    def receiving_setup_class(self: responses.S3Response, request: Request,
+                              full_url: str | None = None, headers: Any = None) -> None:
+        received = _receive(request)
+        setup_class(self, request, full_url, headers)
+        if received is not None:
+            self.body = self.raw_body = received
+
+    responses.S3Response.setup_class = receiving_setup_class
 
 
 def _patch_get() -> None:

@@ -24,7 +24,7 @@ def provision(settings: Settings, visibility_timeout: int | None = None) -> Prov
     s3, sqs = aws.s3(), aws.sqs()
     s3.create_bucket(Bucket=settings.bucket)
     for store in settings.stores:  # the default store's bucket is the image bucket
-        if store.bucket != settings.bucket:
+        if store.bucket != settings.bucket and not store.read_only:
             _create_store_bucket(store, settings.region)
     for model in topology.TABLE_MODELS:
         table = bound(model)

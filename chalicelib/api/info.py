@@ -20,9 +20,11 @@ def show_import_info(ctx: RequestContext) -> Response:
 
 @route(bp, "/v2/info/stores")
 def list_stores(ctx: RequestContext) -> Response:
-    """The stores; only the default one carries `"default": true`, as in Glance."""
+    """The stores; only the default one carries `"default": true`, and the http stores
+    `"read-only": "true"`, as in Glance."""
     return json_response({"stores": [
-        {"id": s.id, "description": s.description, **({"default": True} if s.default else {})}
+        {"id": s.id, "description": s.description, **({"default": True} if s.default else {}),
+         **({"read-only": "true"} if s.read_only else {})}
         for s in service.stores()]})
 
 

@@ -7,8 +7,8 @@ from chalicelib.api.routing import base_url, json_response, route
 from chalicelib.domain.context import RequestContext
 
 bp = Blueprint(__name__)
-CURRENT = "2.16"
-SUPPORTED = [f"2.{minor}" for minor in range(16)]
+CURRENT = "2.17"  # 2.17: the location API (api/locations.py)
+SUPPORTED = [f"2.{minor}" for minor in range(17)]
 
 
 def _versions() -> dict:

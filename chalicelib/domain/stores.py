@@ -1,5 +1,5 @@
-"""Stores (a store is a bucket), copy-image targets, and which copy a download reads.
-Standard library only."""
+"""Stores (a store is a bucket, or a read-only http store), copy-image targets, and which
+copy a download reads. Standard library only."""
 from __future__ import annotations
 
 import json
@@ -29,7 +29,9 @@ class LocationStatus(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Store:
-    """One configured store: a bucket, optionally in another region."""
+    """One configured store: a bucket, optionally in another region; or (with `url`, no
+    bucket) a read-only http store, Glance's `http` store: its locations are URLs under `url`,
+    added by the location API, never written or deleted by Glint."""
 
     id: str
     bucket: str
@@ -38,6 +40,12 @@ class Store:
     # Higher is read first when a download does not say which store it prefers.
     weight: int = 0
     region: str | None = None
+    url: str | None = None
+
+    @property
+    def read_only(self) -> bool:
+        """True for an http store: nothing is copied into it or deleted from it."""
+        return self.url is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +85,8 @@ def parse_stores(raw: str | None, image_bucket: str) -> tuple[Store, ...]:
 def _store(entry: Any, image_bucket: str) -> Store:
     if not isinstance(entry, dict) or not isinstance(entry.get("id"), str) or not entry["id"]:
         raise ValueError(f"Each store in GLINT_STORES needs an \"id\": {entry!r}.")
+    if "url" in entry:
+        return _http_store(entry)
     default = entry.get("default", False) is True
     bucket = entry.get("bucket") or (image_bucket if default else None)
     if not isinstance(bucket, str):
@@ -87,6 +97,23 @@ def _store(entry: Any, image_bucket: str) -> Store:
     return Store(id=entry["id"], bucket=bucket, default=default, weight=weight,
                  description=entry.get("description") or f"Image store {entry['id']}.",
                  region=entry.get("region") or None)
+
+
+def _http_store(entry: dict[str, Any]) -> Store:
+    url = entry["url"]
+    if not isinstance(url, str) or not url.startswith(("http://", "https://")) \
+            or not url.endswith("/"):
+        raise ValueError(f"Store {entry['id']}: \"url\" must be an http(s) URL ending in /.")
+    if entry.get("default") or entry.get("bucket"):
+        raise ValueError(f"Store {entry['id']} is an http store: read-only, no bucket, not "
+                         "the default.")
+    return Store(id=entry["id"], bucket="", url=url, weight=entry.get("weight", 0),
+                 description=entry.get("description") or f"Read-only http store {entry['id']}.")
+
+
+def store_for_url(url: str, configured: Sequence[Store]) -> Store | None:
+    """The http store whose URL prefixes `url` (None: no configured store holds it)."""
+    return next((s for s in configured if s.url and url.startswith(s.url)), None)
 
 
 def parse_selection(body: Mapping[str, Any]) -> StoreSelection:
@@ -118,14 +145,18 @@ def copy_targets(image: Image, selection: StoreSelection,
         Conflict: an unknown store, or a store that a copy is still filling.
         Invalid: a store named explicitly already holds the image (Glance answers 400).
     """
-    known = {s.id for s in configured}
+    known = {s.id: s for s in configured}
     default = next(s.id for s in configured if s.default)
-    wanted = ([s.id for s in configured] if selection.all_stores
+    # As in Glance, `all_stores` leaves out the read-only (http) stores.
+    wanted = ([s.id for s in configured if not s.read_only] if selection.all_stores
               else list(selection.stores) or [default])
     for store_id in wanted:
         if store_id not in known:
             raise Conflict(f"Store '{store_id}' is not configured here; stores: "
                            f"{', '.join(s.id for s in configured)}.")
+        if known[store_id].read_only:
+            raise Conflict(f"Store '{store_id}' is a read-only http store; image data cannot "
+                           "be written to it.")
     busy = set(progress(image, IMPORTING_PROPERTY)).intersection(wanted)
     if busy:
         raise Conflict(f"New operation on image '{image.id}' is not permitted as prior "

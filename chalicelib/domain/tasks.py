@@ -21,7 +21,9 @@ from chalicelib.domain.schema import collection_schema
 IMPORT_TASK = "api_image_import"
 # Glance's legacy task (`POST /v2/tasks`): an import from a URL into a new image.
 LEGACY_IMPORT_TASK = "import"
-TASK_TYPES = (LEGACY_IMPORT_TASK, IMPORT_TASK)
+# Images API 2.17's add-location: hash an http store's data, then activate.
+LOCATION_TASK = "location_import"
+TASK_TYPES = (LEGACY_IMPORT_TASK, IMPORT_TASK, LOCATION_TASK)
 
 
 class TaskStatus(StrEnum):
@@ -79,6 +81,17 @@ def new_import_task(task_id: str, ctx: RequestContext, image_id: str,
         kind, task_input = IMPORT_TASK, {"image_id": image_id, "import_req": dict(import_req)}
     return Task(id=task_id, type=kind, owner=ctx.project_id, image_id=image_id,
                 created_at=now, updated_at=now, message=message, input=task_input,
+                user_id=ctx.user_id or None, request_id=ctx.request_id or None)
+
+
+def new_location_task(task_id: str, ctx: RequestContext, image_id: str, url: str,
+                      validation_data: Mapping[str, Any], now: str) -> Task:
+    """A pending `location_import` task (Images API 2.17), with Glance's input."""
+    return Task(id=task_id, type=LOCATION_TASK, owner=ctx.project_id, image_id=image_id,
+                created_at=now, updated_at=now,
+                message="Waiting for a worker to hash the location's data.",
+                input={"image_id": image_id, "loc_url": url,
+                       "validation_data": dict(validation_data)},
                 user_id=ctx.user_id or None, request_id=ctx.request_id or None)
 
 

@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from urllib.parse import unquote_plus
 
 from chalicelib.config import get_settings
-from chalicelib.pipeline.requests import (COPY_REQUEST, IMPORT_REQUEST, WEB_DOWNLOAD_REQUEST,
-                                          CopyRequest, WebDownloadRequest)
+from chalicelib.pipeline.requests import (COPY_REQUEST, IMPORT_REQUEST, LOCATION_REQUEST,
+                                          WEB_DOWNLOAD_REQUEST, CopyRequest, LocationRequest,
+                                          WebDownloadRequest)
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,7 +25,8 @@ class ObjectCreated:
     event_name: str
 
 
-def parse_message(body: str) -> Iterator[ObjectCreated | WebDownloadRequest | CopyRequest]:
+def parse_message(body: str) -> Iterator[ObjectCreated | WebDownloadRequest | CopyRequest
+                                         | LocationRequest]:
     """The records in one SQS message body: S3's ObjectCreated records, or one of Glint's
     requests; S3's test event and other events are skipped."""
     message = json.loads(body)
@@ -33,6 +35,10 @@ def parse_message(body: str) -> Iterator[ObjectCreated | WebDownloadRequest | Co
     if message.get("Event") == WEB_DOWNLOAD_REQUEST:
         fields = {k: message.get(k) for k in WebDownloadRequest.__dataclass_fields__}
         yield WebDownloadRequest(**fields)
+        return
+    if message.get("Event") == LOCATION_REQUEST:
+        yield LocationRequest(**{k: message.get(k)
+                                 for k in LocationRequest.__dataclass_fields__})
         return
     if message.get("Event") == COPY_REQUEST:
         yield CopyRequest(message["image_id"], tuple(message["stores"]),

@@ -11,15 +11,23 @@ from chalice.app import BaseLambdaEvent, CloudWatchEvent, SQSEvent
 from chalicelib import logs, topology
 from chalicelib.blobs import keys
 from chalicelib.config import get_settings
-from chalicelib.pipeline import copies, recovery, run, scrubber, sweep, web_import
+from chalicelib.pipeline import (copies, location_import, recovery, run, scrubber, sweep,
+                                 web_import)
 from chalicelib.pipeline.events import ObjectCreated, parse_message
-from chalicelib.pipeline.requests import CopyRequest, WebDownloadRequest
+from chalicelib.pipeline.requests import CopyRequest, LocationRequest, WebDownloadRequest
 
 log = logging.getLogger(__name__)
 bp = Blueprint(__name__)
 # Lambda loads this module itself (not app.py) for its functions: set up logging here too.
 logs.configure()
 _QUEUE = topology.import_queue(get_settings())
+
+
+# The pipeline's own requests and what handles them, at work and in the dead-letter queue;
+# anything else is S3's ObjectCreated for a staged upload.
+_WORK = {WebDownloadRequest: web_import.fetch_into_staging, CopyRequest: copies.copy_to_stores,
+         LocationRequest: location_import.import_location}
+_DEAD_LETTERS = {CopyRequest: copies.dead_letter, LocationRequest: location_import.dead_letter}
 
 
 # One message per invocation: Chalice has no partial-batch response, so a failure must
@@ -30,12 +38,8 @@ def import_worker(event: SQSEvent) -> None:
     for record in event:
         for item in parse_message(record.body):
             with _log_scope(event, item):
-                if isinstance(item, WebDownloadRequest):
-                    outcome = web_import.fetch_into_staging(item)
-                elif isinstance(item, CopyRequest):
-                    outcome = copies.copy_to_stores(item)
-                else:
-                    outcome = run.import_staged_object(item)
+                handle = _WORK.get(type(item), run.import_staged_object)
+                outcome = handle(item)
                 log.info("import message handled", extra={"outcome": str(outcome)})
 
 
@@ -45,8 +49,8 @@ def import_dead_letters(event: SQSEvent) -> None:
     for record in event:
         for item in parse_message(record.body):
             with _log_scope(event, item):
-                if (copies.dead_letter(item) if isinstance(item, CopyRequest)
-                        else recovery.dead_letter(item)):
+                give_up = _DEAD_LETTERS.get(type(item), recovery.dead_letter)
+                if give_up(item):
                     log.warning("import failed for good", extra={"image": str(item)})
 
 

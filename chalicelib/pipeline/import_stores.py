@@ -38,12 +38,11 @@ def with_targets(image: Image, body: Mapping[str, Any]) -> Image:
     if not stores.multiple():
         return image
     selection = parse_selection(body)
-    configured = [s.id for s in stores.configured()]
     if selection.all_stores:
-        targets = configured
+        targets = [s.id for s in stores.writable()]
     elif selection.stores:
         for store_id in selection.stores:
-            stores.get(store_id)  # 409 for an unknown store
+            stores.get_writable(store_id)  # 409 for an unknown or read-only store
         targets = list(selection.stores)
     else:
         targets = [get_settings().default_store.id]
@@ -144,7 +143,7 @@ def _targets(request: Mapping[str, Any]) -> tuple[str, ...]:
         return ()
     selection = parse_selection(request)
     if selection.all_stores:
-        return tuple(s.id for s in stores.configured())
+        return tuple(s.id for s in stores.writable())
     return tuple(selection.stores) or (get_settings().default_store.id,)
 
 

@@ -10,7 +10,7 @@ from chalicelib.domain import redact
 
 def for_tenant(reason: str) -> str:
     """The reason as `os_glint_import_error`, tasks and events show it."""
-    buckets = {store.bucket for store in stores.configured()} | {get_settings().bucket}
+    buckets = {store.bucket for store in stores.writable()} | {get_settings().bucket}
     return redact.for_tenant(reason, buckets)
 
 

@@ -12,6 +12,7 @@ from chalicelib.config import get_settings
 IMPORT_REQUEST = "glint:ImportRequested"
 WEB_DOWNLOAD_REQUEST = "glint:WebDownloadRequested"
 COPY_REQUEST = "glint:CopyRequested"
+LOCATION_REQUEST = "glint:LocationAdded"
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +49,24 @@ class CopyRequest:
 def request_copy(request: CopyRequest, client: Any = None) -> None:
     """Ask the worker to copy an image into more stores."""
     _send({"Event": COPY_REQUEST, **asdict(request)}, client)
+
+
+@dataclass(frozen=True, slots=True)
+class LocationRequest:
+    """Hash the data at `url` (in an http store) for the queued image, check it against the
+    declared hash if any, and activate the image with that location (Images API 2.17)."""
+
+    image_id: str
+    task_id: str
+    store: str
+    url: str
+    hash_algo: str | None = None
+    hash_value: str | None = None
+
+
+def request_location(request: LocationRequest, client: Any = None) -> None:
+    """Ask the worker to hash an added location's data and activate the image."""
+    _send({"Event": LOCATION_REQUEST, **asdict(request)}, client)
 
 
 def _send(body: dict[str, Any], client: Any) -> None:

@@ -52,7 +52,7 @@ def sweep(now: float | None = None, limit: int = topology.SWEEP_KEYS_PER_RUN) ->
         seconds=topology.ORPHAN_GRACE_SECONDS)
     cursor = _read_cursor()
     run = _Run(older_than, limit)
-    for store in stores.configured():
+    for store in stores.writable():
         places = cursor.setdefault(store.id, {})
         for prefix in _SWEPT:
             places[prefix] = run.sweep(store, prefix, places.get(prefix, {}))

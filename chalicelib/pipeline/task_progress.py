@@ -13,6 +13,7 @@ from chalicelib.db import images as image_db
 from chalicelib.db import tasks as task_db
 from chalicelib.domain.errors import NotFound, StaleWrite
 from chalicelib.domain.image import Image, Status, utcnow
+from chalicelib.domain.locations import TASK_PROPERTY
 from chalicelib.domain.stores import IMPORTING_PROPERTY
 from chalicelib.domain.tasks import (TRANSITIONS, Task, TaskStatus, human_size,
                                      progress_message, transition)
@@ -147,6 +148,9 @@ def _orphan_reason(task: Task, image: Image | None) -> str | None:
         return None  # still this import's: the image's own reaper rules apply
     if image.properties.get(IMPORTING_PROPERTY):
         return None  # a copy-image still running (its DLQ handler fails it if it dies)
+    if image.properties.get(TASK_PROPERTY) == task.id:
+        return ("Location import abandoned: its request was lost or its worker stopped; the "
+                "image is still queued and may take a location again.")
     return ("Import abandoned: the upload was aborted or replaced by a newer one before "
             "the import finished.")
 

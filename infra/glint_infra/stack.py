@@ -36,7 +36,8 @@ class GlintStack(cdk.Stack):
             bucket=bucket, tables=table_by_field, bus=bus, import_queue=import_queue, dlq=dlq,
             secrets=deployment.secrets(),
             certificate_prefix=settings.certificate_secret_prefix,
-            store_buckets=tuple(store.bucket for store in settings.stores if not store.default))
+            store_buckets=tuple(store.bucket for store in settings.stores
+                                if not (store.default or store.read_only)))
         permissions.grant(roles, resources)
         engine.big_image_engine(self, deployment, source_dir, app, roles, resources)
         functions.after_policies(app, roles)

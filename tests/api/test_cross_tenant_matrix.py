@@ -37,6 +37,10 @@ ROUTES: dict[tuple[str, str], tuple[Any, str, dict[str, int]]] = {
     ("/v2/images/{image_id}", "DELETE"): (None, "application/json", _all(403)),
     ("/v2/images/{image_id}/file", "GET"): (None, "application/json", _all(204)),
     ("/v2/images/{image_id}/file", "PUT"): (b"data", "application/octet-stream", _all(403)),
+    # Locations (2.17): adding is the owner's (or the service's); listing is the service's.
+    ("/v2/images/{image_id}/locations", "POST"): (
+        {"url": "http://127.0.0.1:8765/x.raw"}, "application/json", _all(403)),
+    ("/v2/images/{image_id}/locations", "GET"): (None, "application/json", _all(403)),
     ("/v2/images/{image_id}/stage", "PUT"): (b"data", "application/octet-stream", _all(403)),
     ("/v2/images/{image_id}/import", "POST"): (
         {"method": {"name": "glance-direct"}}, "application/json", _all(403)),

@@ -1,5 +1,6 @@
 """The local HTTP front over real sockets: kept-alive connections get each response in one
-send (no Nagle/delayed-ACK stall), and connections are served concurrently."""
+send (no Nagle/delayed-ACK stall), connections are served concurrently, and only the version
+document ends its connection."""
 from __future__ import annotations
 
 import json
@@ -33,6 +34,10 @@ def _request(path: str) -> bytes:
             "\r\n").encode()
 
 
+# A cheap document that keeps its connection alive (the version document closes it).
+_KEPT = "/v2/schemas/image"
+
+
 def _split(response: bytes) -> tuple[bytes, int, bytes]:
     head, _, body = response.partition(b"\r\n\r\n")
     length = next(int(line.split(b":")[1]) for line in head.split(b"\r\n")
@@ -43,25 +48,25 @@ def _split(response: bytes) -> tuple[bytes, int, bytes]:
 def test_kept_alive_responses_arrive_in_one_send(front):
     with socket.create_connection(front, timeout=5) as sock:
         for _ in range(3):  # the same connection, again and again
-            sock.sendall(_request("/versions"))
+            sock.sendall(_request(_KEPT))
             # One recv: a server that sends headers and body apart hands back the head only.
             head, length, body = _split(sock.recv(1 << 16))
             assert head.startswith(b"HTTP/1.1 200"), head
             assert length > 0 and len(body) == length
-            assert json.loads(body)["versions"]
+            assert json.loads(body)["name"] == "image"
 
 
 def test_one_connection_serves_many_requests(front):
     # More requests than Python's recursion limit allows frames: nothing may nest per request.
     with socket.create_connection(front, timeout=5) as sock, sock.makefile("rb") as answers:
         for _ in range(400):
-            sock.sendall(_request("/versions"))
+            sock.sendall(_request(_KEPT))
             assert answers.readline().startswith(b"HTTP/1.1 200")
             length = 0
             while (line := answers.readline()) != b"\r\n":
                 if line.lower().startswith(b"content-length:"):
                     length = int(line.split(b":")[1])
-            assert json.loads(answers.read(length))["versions"]
+            assert json.loads(answers.read(length))["name"] == "image"
 
 
 def test_connections_are_served_concurrently(front):
@@ -74,3 +79,15 @@ def test_connections_are_served_concurrently(front):
             assert head.startswith(b"HTTP/1.1 200") and len(body) == length
     finally:
         idle.close()
+
+
+@pytest.mark.parametrize("path", ["/", "/versions"])
+def test_the_version_document_ends_its_connection(front, path):
+    # openstack reads fd 0 as stdin when it is open: a kept-alive discovery socket, opened
+    # while stdin is closed (`<&-`), would be taken for image data.
+    with socket.create_connection(front, timeout=5) as sock, sock.makefile("rb") as answers:
+        sock.sendall(_request(path))
+        response = answers.read()  # to EOF: the server closed the connection
+    head, length, body = _split(response)
+    assert b"\r\nconnection: close\r\n" in head.lower() + b"\r\n"
+    assert len(body) == length and json.loads(body)["versions"]

@@ -40,6 +40,8 @@ class PeakMemory:
                 continue
             hwm = next((int(line.split()[1]) for line in status.splitlines()
                         if line.startswith("VmHWM:")), 0)
+            if not hwm:  # ended, not yet reaped: nothing left to measure
+                continue
             name = f"{pid} {' '.join(a.decode() for a in argv[1:4])}"
             self.peaks_mib[name] = max(self.peaks_mib.get(name, 0.0), hwm / 1024)
 
@@ -55,6 +57,14 @@ def _tree(root: int) -> list[int]:
             except OSError:
                 continue
     return pids
+
+
+def wait_for_children(root: int, timeout: float = 120) -> None:
+    """Wait (at most `timeout` seconds) until the processes `root` started have ended: the
+    engine's child still deletes the staged object after the image turned active."""
+    deadline = time.monotonic() + timeout
+    while len(_tree(root)) > 1 and time.monotonic() < deadline:
+        time.sleep(0.2)
 
 
 @contextmanager

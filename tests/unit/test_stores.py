@@ -9,7 +9,8 @@ from chalicelib.domain.errors import Conflict, Invalid
 from chalicelib.domain.image import Image, Location, Status
 from chalicelib.domain.stores import (FAILED_PROPERTY, IMPORTING_PROPERTY, Store,
                                       StoreSelection, copy_targets, download_order,
-                                      parse_selection, parse_stores, with_progress)
+                                      parse_selection, parse_stores, store_for_url,
+                                      with_progress)
 
 STORES = (Store("hot", "images", "Hot", default=True, weight=50),
           Store("cold", "cold", "Cold", weight=10), Store("far", "far", "Far", region="eu-west-1"))
@@ -32,6 +33,11 @@ def test_without_configuration_the_image_bucket_is_the_one_default_store():
     [{"id": "a", "default": True, "bucket": "other"}],  # default not the image bucket
     [{"id": "a", "default": True}, {"id": "b"}],  # no bucket
     [{"id": "a", "default": True, "weight": "heavy"}],
+    # http stores: an http(s) URL ending in /, never the default, never a bucket
+    [{"id": "a", "default": True}, {"id": "w", "url": "ftp://m/"}],
+    [{"id": "a", "default": True}, {"id": "w", "url": "http://m/images"}],
+    [{"id": "w", "url": "http://m/", "default": True}],
+    [{"id": "a", "default": True}, {"id": "w", "url": "http://m/", "bucket": "b"}],
 ])
 def test_bad_store_configuration_stops_the_deployment(config):
     with pytest.raises(ValueError):
@@ -44,6 +50,20 @@ def test_store_configuration_fills_the_default_bucket_and_descriptions():
                             "images")
     assert (hot.bucket, hot.weight, far.region, far.description) == (
         "images", 3, "eu-west-1", "Image store far.")
+
+
+def test_an_http_store_is_read_only_and_holds_the_urls_under_its_own():
+    _, web = parse_stores(json.dumps([{"id": "hot", "default": True},
+                                      {"id": "web", "url": "https://m.example/img/"}]), "images")
+    assert (web.read_only, web.bucket, web.description) == (
+        True, "", "Read-only http store web.")
+    assert store_for_url("https://m.example/img/a.raw", (web,)) is web
+    for url in ("https://m.example/other/a.raw", "https://m.example/img", "http://x/"):
+        assert store_for_url(url, (web,)) is None
+    stores = (*STORES, web)
+    assert copy_targets(_image("hot"), StoreSelection(all_stores=True), stores) == ("cold", "far")
+    with pytest.raises(Conflict):
+        copy_targets(_image("hot"), StoreSelection(("web",)), stores)
 
 
 def test_selection_types_are_checked_as_glance_does():
