@@ -213,16 +213,22 @@ class _PartBody:
     def __len__(self) -> int:
         return self.length
 
-    def __iter__(self) -> Iterator[bytes]:
+    def __iter__(self) -> Iterator[memoryview]:
+        # One buffer per sender thread, refilled for each block: the socket has taken a block
+        # (sendall returned) before the next one is read, and no block is allocated anew.
+        if not hasattr(_connections, "block"):
+            _connections.block = bytearray(BLOCK)
+        block = memoryview(_connections.block)
         while self.sent < self.length:
             if self.stop.is_set():
                 raise UploadFailed("stopped")
-            data = os.pread(self.fd, min(BLOCK, self.length - self.sent), self.offset + self.sent)
-            if not data:
+            wanted = block[:min(BLOCK, self.length - self.sent)]
+            read = os.preadv(self.fd, [wanted], self.offset + self.sent)
+            if not read:
                 raise UploadFailed("the file got shorter while it was being sent")
-            self.sent += len(data)
-            self.progress.add(len(data))
-            yield data
+            self.sent += read
+            self.progress.add(read)
+            yield wanted[:read]
 
 
 def _send_part(source: Path, number: int, part_size: int, length: int, urls: _Urls,
@@ -284,17 +290,18 @@ class _TrailingSha256:
             UploadFailed: the upload stopped, or the file got shorter.
         """
         whole = hashlib.sha256()
+        buffer = memoryview(bytearray(BLOCK * 8))  # refilled: no block allocated anew
         with open(self.source, "rb", buffering=0) as file:  # no read-ahead past a part
             for number, size in enumerate(self.sizes, start=1):
                 with self._changed:
                     while number not in self._released and not self.stop.is_set():
                         self._changed.wait(0.5)  # a stop is set without notifying
                 while size and not self.stop.is_set():
-                    block = file.read(min(BLOCK * 8, size))
-                    if not block:
+                    read = file.readinto(buffer[:min(len(buffer), size)])
+                    if not read:
                         raise UploadFailed(f"{self.source} got shorter while it was being sent")
-                    whole.update(block)
-                    size -= len(block)
+                    whole.update(buffer[:read])
+                    size -= read
                 if self.stop.is_set():
                     raise UploadFailed("stopped")
         return whole.hexdigest()
