@@ -4,13 +4,14 @@ reserved properties as tempest's multistore tests read them."""
 from __future__ import annotations
 
 import os
+import time
 
 import pytest
 
 from chalicelib.config import get_settings
 from chalicelib.db import images as image_db
 from chalicelib.domain.image import Status
-from chalicelib.pipeline import import_stores
+from chalicelib.pipeline import import_stores, recovery
 from glint_local.pump import sqs_event
 from tests.multistore import COLD, configure_stores, keys_in, run_worker, shown
 from tests.pipeline.test_web_import import origin, trusting_loopback  # noqa: F401
@@ -141,3 +142,25 @@ def test_a_dead_lettered_event_after_activation_fails_the_stores_left(
     assert done["os_glance_failed_import"] == "cold"
     [task] = call(server_client, "GET", f"/v2/images/{staged['id']}/tasks")[1]["tasks"]
     assert task["status"] == "failure"
+
+
+def test_the_reaper_succeeds_a_task_whose_import_activated_its_image(
+        server_client, server_aws, staged, monkeypatch):
+    def dies(*_args, **_kwargs):
+        raise RuntimeError("the worker died before the task's last write")
+
+    monkeypatch.setattr(import_stores.task_progress, "succeed", dies)
+    assert _import(server_client, staged["id"])[0] == 202
+    for _ in range(3):
+        for message in drain(server_aws.queue_url, wait=0):  # the messages are lost
+            try:
+                deliver(server_client, [message])
+            except RuntimeError:
+                pass
+    monkeypatch.undo()
+    assert shown(server_client, staged["id"])["status"] == "active"
+    [task] = call(server_client, "GET", f"/v2/images/{staged['id']}/tasks")[1]["tasks"]
+    assert task["status"] == "processing"
+    recovery.reap(now=time.time() + 10 * get_settings().reap_after_seconds)
+    [task] = call(server_client, "GET", f"/v2/images/{staged['id']}/tasks")[1]["tasks"]
+    assert task["status"] == "success"
