@@ -100,7 +100,8 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="run each function with its own role from the synthesized stack; "
                              "the embedded AWS enforces IAM")
     parser.add_argument("--lambda-limits", action="store_true",
-                        help="give each function the stack's timeout and ephemeral storage")
+                        help="give each function the stack's timeout, ephemeral storage and "
+                             "memory (each function in execution-environment processes)")
     parser.add_argument("--template", type=Path,
                         help="the synthesized stack to model (default: synthesize it, ~1 min)")
     return parser.parse_args(argv)

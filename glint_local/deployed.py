@@ -1,5 +1,6 @@
 """The local runtime as the deployed stack runs it (`--enforce-iam`, `--lambda-limits`): each
-function with its own role and its Lambda envelope, read from the synthesized template.
+function with its own role and its Lambda envelope (timeout, /tmp, and memory, each function
+in its own execution environments), read from the synthesized template.
 
 Order matters: open the world before provisioning (the roles are made while moto still
 accepts anyone, and the runtime's own credentials become an administrator's), provision,
@@ -13,13 +14,15 @@ from pathlib import Path
 from chalicelib.config import Settings
 from glint_local import iam, sandbox, stack
 from glint_local.envelope import Envelope, work_directory
+from glint_local.environments import Environments
 
 
 class DeployedWorld:
     """Roles in moto, the functions' /tmp, and the invoker that gives each its envelope."""
 
     def __init__(self, endpoint: str, region: str, functions: dict[str, stack.Function],
-                 work_dir: Path, *, enforce_iam: bool, limits: bool) -> None:
+                 work_dir: Path, *, enforce_iam: bool, limits: bool,
+                 app_module: str = "app") -> None:
         self.functions = functions
         self._endpoint, self._enforce_iam = endpoint, enforce_iam
         with ExitStack() as opening:
@@ -29,7 +32,9 @@ class DeployedWorld:
             sandbox.install()
             opening.callback(sandbox.uninstall)
             self._exit = opening.pop_all()  # opened: undone by close(), not here
-        self.invoker = Envelope(functions, tmp, roles.credentials if roles else None, limits)
+        self.credentials = credentials = roles.credentials if roles else None
+        self.invoker = (Environments(functions, tmp, credentials, app_module) if limits
+                        else Envelope(functions, tmp, credentials, limits=False))
 
     def enforce(self) -> None:
         """From now on moto checks every request (call once the resources exist)."""
@@ -37,7 +42,8 @@ class DeployedWorld:
             self._exit.enter_context(iam.enforced(self._endpoint))
 
     def close(self) -> None:
-        """Stop enforcing and restore the process's environment."""
+        """Stop the functions' environments, stop enforcing, restore the process's environment."""
+        self.invoker.close()
         self._exit.close()
 
     def __enter__(self) -> DeployedWorld:

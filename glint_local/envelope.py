@@ -1,13 +1,14 @@
 """How the local runtime invokes a function: directly (`Invoker`), or inside the envelope the
 deployed stack gives it (`Envelope`): its role's credentials, its timeout and its ephemeral
-storage, as the synthesized template defines them.
+storage, as the synthesized template defines them; with memory too, each in a process of its
+own (glint_local.environments).
 
 The deadline: the invocation runs on a thread of its own; when the function's timeout passes,
 the caller gets InvocationStopped (the pump then leaves the message for redelivery, the HTTP
 front answers as API Gateway would) and the invocation is ended, so anything it still does
 against AWS fails (glint_local.sandbox). Ephemeral storage: the functions' work directory is
 measured while an invocation runs; past the limit, the invocation ends the same way.
-Memory is handed to the function's context but not enforced: the functions share a process.
+In this shared process memory is handed to the function's context but cannot be enforced.
 """
 from __future__ import annotations
 
@@ -26,12 +27,25 @@ from glint_local import sandbox
 from glint_local.stack import Function
 
 T = TypeVar("T")
-_WATCH_SECONDS = 0.05
+WATCH_SECONDS = 0.05
 MIB = 1024 * 1024
+# Chalice packages the REST API's function with the handler `app.app`.
+API_HANDLER = "app"
 
 
 class InvocationStopped(Exception):
-    """The invocation passed its deadline (Lambda's `Task timed out`) or its storage limit."""
+    """The invocation passed its deadline (Lambda's `Task timed out`), its storage limit or
+    its memory."""
+
+
+class InvocationFailed(Exception):
+    """The function raised in its execution environment (the message carries the traceback),
+    or the environment died."""
+
+
+def handler_of(app: Any, name: str) -> Any:
+    """The callable Lambda invokes for the function Chalice names `name`."""
+    return app if name == API_HANDLER else app.handler_map[name]
 
 
 class Invoker:
@@ -42,6 +56,15 @@ class Invoker:
         """Run `call` as one invocation of the function Chalice names `handler`."""
         return call(LambdaContext(function_name=handler, memory_size=1024,
                                   max_runtime_ms=900_000))
+
+    def invoke_event(self, name: str, target: Callable[[Any, LambdaContext], T], event: Any,
+                     deadline_seconds: float | None = None) -> T:
+        """Run `target(event, context)` as one invocation of the function `name` (the app's
+        API or one of its handlers, `target` being what `handler_of` names)."""
+        return self.invoke(name, lambda context: target(event, context), deadline_seconds)
+
+    def close(self) -> None:
+        """Release what the invocations left running (nothing here)."""
 
     def acting_as(self, handler: str) -> AbstractContextManager[None]:
         """AWS calls made for the function by the platform (an SQS event source polling)."""
@@ -66,7 +89,7 @@ class Envelope(Invoker):
         """
         function = self._functions[handler]
         invocation = sandbox.Invocation(function, self._credentials.get(handler))
-        seconds = min(function.timeout_seconds, deadline_seconds or function.timeout_seconds)
+        seconds = allowed_seconds(function, deadline_seconds)
         context = LambdaContext(function_name=function.logical_id,
                                 memory_size=function.memory_mb,
                                 max_runtime_ms=int(seconds * 1000))
@@ -98,18 +121,43 @@ class Envelope(Invoker):
     def _watch(self, worker: threading.Thread, invocation: sandbox.Invocation,
                seconds: float) -> None:
         """Wait for the invocation; end it at its deadline or when /tmp overflows."""
-        limit = invocation.function.ephemeral_mb * MIB
         deadline = time.monotonic() + seconds
-        while worker.is_alive():
-            worker.join(_WATCH_SECONDS)
-            used = disk_usage(self._work_dir)
-            if used > limit:
-                invocation.end(f"ephemeral storage full: {used // MIB} MiB used of "
-                               f"{invocation.function.ephemeral_mb} MiB")
+        while True:
+            worker.join(WATCH_SECONDS)
+            if not worker.is_alive():
                 return
-            if worker.is_alive() and time.monotonic() > deadline:
-                invocation.end(f"Task timed out after {seconds:.2f} seconds")
+            passed = limit_passed(invocation.function, self._work_dir, seconds, deadline)
+            if passed:
+                invocation.end(passed)
                 return
+
+
+def allowed_seconds(function: Function, deadline_seconds: float | None) -> float:
+    """The function's timeout, or the caller's `deadline_seconds` when shorter."""
+    return min(function.timeout_seconds, deadline_seconds or function.timeout_seconds)
+
+
+def limit_passed(function: Function, work_dir: Path, seconds: float, deadline: float,
+                 resident_bytes: int = 0) -> str | None:
+    """Why a running invocation of `function` must end now (Lambda's words), or None: its
+    `deadline` (time.monotonic) passed, /tmp overflowed, or its environment's memory did."""
+    out_of_memory = memory_passed(function, resident_bytes)
+    if out_of_memory:
+        return out_of_memory
+    used = disk_usage(work_dir)
+    if used > function.ephemeral_mb * MIB:
+        return f"ephemeral storage full: {used // MIB} MiB used of {function.ephemeral_mb} MiB"
+    if time.monotonic() > deadline:
+        return f"Task timed out after {seconds:.2f} seconds"
+    return None
+
+
+def memory_passed(function: Function, resident_bytes: int) -> str | None:
+    """Lambda's reason when `resident_bytes` is past the function's memory size, else None."""
+    if resident_bytes <= function.memory_mb * MIB:
+        return None
+    return (f"Runtime exited with error: signal: killed (out of memory: "
+            f"{resident_bytes // MIB} MiB used of {function.memory_mb} MiB)")
 
 
 def disk_usage(root: Path) -> int:

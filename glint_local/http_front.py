@@ -29,11 +29,9 @@ from chalice.config import Config
 from chalice.local import (ChaliceRequestHandler, CustomLocalChalice, LocalChalice,
                            LocalDevServer, LocalGateway)
 
-from glint_local.envelope import InvocationStopped, Invoker
+from glint_local.envelope import API_HANDLER, InvocationFailed, InvocationStopped, Invoker
 from glint_local.not_found import NotFoundMixin
 
-# Chalice packages the REST API's function with the handler `app.app`.
-API_HANDLER = "app"
 # API Gateway stops waiting for its integration after 29 seconds and answers 504.
 INTEGRATION_TIMEOUT_SECONDS = 29
 _WRITE_BUFFER = 64 * 1024
@@ -86,18 +84,35 @@ class _Handler(NotFoundMixin, ChaliceRequestHandler):
         """Quiet: one stderr line per request would cost more than the request."""
 
 
+class _InvokedApp:
+    """The app as Chalice's gateway sees it (its routes), each call one invocation of the API
+    function through the runtime's invoker: API Gateway builds the event, Lambda runs it."""
+
+    def __init__(self, app: Chalice, invoker: Invoker) -> None:
+        self._app, self._invoker = app, invoker
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._app, name)
+
+    def __call__(self, event: dict[str, Any], _context: Any) -> dict[str, Any]:
+        return self._invoker.invoke_event(API_HANDLER, self._app, event,
+                                          deadline_seconds=INTEGRATION_TIMEOUT_SECONDS)
+
+
 class _InvokedGateway:
-    """Chalice's local gateway, with the app's work run as one invocation of the API."""
+    """Chalice's local gateway, calling the app through the invoker; answers as API Gateway
+    does when the invocation fails."""
 
     def __init__(self, gateway: LocalGateway, invoker: Invoker) -> None:
-        self._gateway, self._invoker = gateway, invoker
+        # The gateway keeps the app as `_app_object` (chalice 1.x) and calls it once per
+        # request with the event it built.
+        gateway._app_object = _InvokedApp(gateway._app_object, invoker)
+        self._gateway = gateway
 
     def handle_request(self, **request: Any) -> dict[str, Any]:
         try:
-            return self._invoker.invoke(API_HANDLER,
-                                        lambda _: self._gateway.handle_request(**request),
-                                        deadline_seconds=INTEGRATION_TIMEOUT_SECONDS)
-        except InvocationStopped as exc:
+            return self._gateway.handle_request(**request)
+        except (InvocationStopped, InvocationFailed) as exc:
             # API Gateway's answers: its own timeout, or the function's failure.
             timed_out = "timed out" in str(exc)
             status, message = ((504, "Endpoint request timed out") if timed_out

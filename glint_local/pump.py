@@ -123,7 +123,7 @@ class EventPump:
         """Invoke the handler `name` with one batch; delete the batch only if it succeeded."""
         event = sqs_event(messages, arn, self._region)
         try:
-            self._invoker.invoke(name, lambda context: handler(event, context))
+            self._invoker.invoke_event(name, handler, event)
         except Exception:  # noqa: BLE001 - like Lambda: the batch returns to the queue
             log.exception("handler failed; messages will be redelivered", extra={"handler": name})
             return False
@@ -146,7 +146,7 @@ class EventPump:
         handler = self._app.handler_map[name]
         event = scheduled_event(f"arn:aws:events:{self._region}:123456789012:rule/{name}",
                                 self._region)
-        self._invoker.invoke(name, lambda context: handler(event, context))
+        self._invoker.invoke_event(name, handler, event)
 
     def _tick(self, source: ScheduledEventConfig, period: int) -> None:
         while not self._stopping.wait(period):

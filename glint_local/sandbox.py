@@ -1,8 +1,10 @@
 """Which function is running on this thread, and what that means for its AWS calls.
 
 In Lambda each function runs alone in its sandbox, signs with its own role and stops at its
-deadline. The local runtime runs them all in one process, so it binds an `Invocation` to the
-thread (a context variable) and every botocore client checks it before signing a request:
+deadline. The local runtime runs them in one process (or, with memory limits, one process per
+execution environment: glint_local.environments), so it binds an `Invocation` to the thread
+(a context variable) or to the whole process, and every botocore client checks it before
+signing a request:
 work that outlived its invocation is stopped, the role's credentials sign the request (per
 request, so shared clients stay shared), and the role's statements must allow the call.
 """
@@ -26,6 +28,7 @@ from glint_local.stack import Function
 _CURRENT: contextvars.ContextVar[Invocation | None] = contextvars.ContextVar(
     "glint_invocation", default=None)
 _PARAMS = "glint_params"
+_process_invocation: Invocation | None = None  # an execution environment's only function
 _installed = 0
 _lock = threading.Lock()
 _original_create_client = botocore.session.Session.create_client
@@ -54,8 +57,15 @@ class Invocation:
 
 
 def current() -> Invocation | None:
-    """The invocation bound to this thread, if any."""
-    return _CURRENT.get()
+    """The invocation bound to this thread, else the one bound to the process, if any."""
+    return _CURRENT.get() or _process_invocation
+
+
+def bind_process(invocation: Invocation) -> None:
+    """Every thread of this process works for `invocation` (an execution environment hosts one
+    function; the threads its libraries start are bound too)."""
+    global _process_invocation
+    _process_invocation = invocation
 
 
 @contextmanager
@@ -108,7 +118,7 @@ def _remember_params(params: dict[str, Any], context: dict[str, Any], **_: Any) 
 
 def _before_sign(request: Any, operation_name: str, signing_name: str, region_name: str,
                  **_: Any) -> None:
-    invocation = _CURRENT.get()
+    invocation = current()
     if invocation is None or _installed == 0:
         return  # the runtime itself (provisioning, tests): the process's own credentials
     if invocation.ended.is_set():

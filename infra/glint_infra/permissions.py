@@ -78,6 +78,10 @@ def policies(on: Resources) -> dict[str, list[iam.PolicyStatement]]:
     # outbox entries that live beside tasks: written with a state change, deleted once sent.
     track_task = _allow(IMAGE_RECORD + ("dynamodb:DeleteItem",),
                         [on.tables["tasks_table"].attr_arn])
+    # A redelivered or dead-lettered event of an upload that activated its image finds the
+    # import's task to finish (tasks by image, an index of the tasks table).
+    find_import_task = _allow(("dynamodb:Query",),
+                              [f"{on.tables['tasks_table'].attr_arn}/index/*"])
     request_import = _allow(REQUEST_IMPORT, [on.import_queue.queue_arn])
     # Each configured secret, to the functions that read it (and get its setting).
     read_secrets = {name: [_allow(["secretsmanager:GetSecretValue"], [_secret_arn(secret)])
@@ -108,7 +112,7 @@ def policies(on: Resources) -> dict[str, list[iam.PolicyStatement]]:
             request_import, publish, read_certificates,
         ],
         fn.WORKER_FUNCTION: [
-            _allow(IMAGE_RECORD, image_table), count_usage, track_task,
+            _allow(IMAGE_RECORD, image_table), count_usage, track_task, find_import_task,
             # web-download holds the fetched size against the owner's limits, which it reads
             # first (per-project overrides live on the usage item).
             _allow(("dynamodb:GetItem",), [on.tables["usage_table"].attr_arn]),
@@ -121,7 +125,7 @@ def policies(on: Resources) -> dict[str, list[iam.PolicyStatement]]:
             publish, read_certificates,
         ],
         fn.DEAD_LETTERS_FUNCTION: [
-            _allow(IMAGE_RECORD, image_table), count_usage, track_task,
+            _allow(IMAGE_RECORD, image_table), count_usage, track_task, find_import_task,
             _allow(DISCARD_STAGED, [staging]),
             # A copy that failed for good leaves no pending copy behind in its store.
             delete_copies,

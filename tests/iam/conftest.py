@@ -65,9 +65,10 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 
 @contextmanager
 def running(template: dict[str, Any], work_dir: Path, *, enforce_iam: bool = True,
-            limits: bool = True, **env: str) -> Iterator[Runtime]:
+            limits: bool = True, app_module: str = "app", **env: str) -> Iterator[Runtime]:
     """The runtime of `template`, started as `python -m glint_local --enforce-iam
-    --lambda-limits` starts it, on free loopback ports; stopped after the block."""
+    --lambda-limits` starts it, on free loopback ports; stopped after the block. The
+    functions' execution environments run the app of `app_module`."""
     from chalice.config import Config
 
     from app import app
@@ -84,7 +85,8 @@ def running(template: dict[str, Any], work_dir: Path, *, enforce_iam: bool = Tru
             aws.reset()
             settings = get_settings()
             world = DeployedWorld(endpoint, settings.region, stack.functions(template, settings),
-                                  work_dir, enforce_iam=enforce_iam, limits=limits)
+                                  work_dir, enforce_iam=enforce_iam, limits=limits,
+                                  app_module=app_module)
             aws.reset()
             resources = provision.provision(get_settings(), visibility_timeout=2)
             world.enforce()

@@ -33,7 +33,8 @@ def test_the_runtime_starts_with_enforcement_on(template: dict[str, Any], tmp_pa
             cwd=PROJECT, env=env, stdout=log, stderr=subprocess.STDOUT)
     api, endpoint = f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{aws_port}"
     try:
-        wait_until_up(process, lambda: requests.get(f"{api}/versions", timeout=2).ok,
+        # The first request cold-starts the API function's environment (a few seconds).
+        wait_until_up(process, lambda: requests.get(f"{api}/versions", timeout=20).ok,
                       "runtime", log_path, 60)
         data = os.urandom(30_000)
         image_id = flow.create(api)

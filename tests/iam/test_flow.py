@@ -22,18 +22,21 @@ ORIGIN_DATA = os.urandom(700_000)
 
 
 @contextmanager
-def settings(**env: str) -> Iterator[None]:
-    """Change the runtime's settings for the block (they are read once, then cached)."""
+def settings(runtime: Runtime, **env: str) -> Iterator[None]:
+    """Change the runtime's settings for the block (they are read once, then cached; the
+    functions' environments start again with them, as after a configuration update)."""
     with pytest.MonkeyPatch.context() as patch:
         for name, value in env.items():
             patch.setenv(name, value)
         aws.reset()
         get_settings()
+        runtime.world.invoker.recycle()
         try:
             yield
         finally:
             aws.reset()
     aws.reset()
+    runtime.world.invoker.recycle()
 
 
 def _objects(bucket: str, prefix: str) -> list[str]:
@@ -98,7 +101,7 @@ def origin() -> Iterator[str]:
 
 def test_web_download_fetches_into_staging_and_activates(runtime: Runtime, origin: str) -> None:
     port = origin.rsplit(":", 1)[1]
-    with settings(GLINT_WEB_DOWNLOAD_TRUSTED_NETWORKS="127.0.0.1/32",
+    with settings(runtime, GLINT_WEB_DOWNLOAD_TRUSTED_NETWORKS="127.0.0.1/32",
                   GLINT_WEB_DOWNLOAD_ALLOWED_PORTS=f"80,443,{port}"):
         image_id = flow.create(runtime.api)
         response = flow.call(runtime.api, "POST", f"/v2/images/{image_id}/import", {
@@ -139,7 +142,7 @@ def test_delete_removes_the_image_data(runtime: Runtime) -> None:
 
 
 def test_reaper_fails_an_abandoned_upload(runtime: Runtime) -> None:
-    with settings(GLINT_PRESIGN_EXPIRES_SECONDS="1", GLINT_REAP_AFTER_SECONDS="0"):
+    with settings(runtime, GLINT_PRESIGN_EXPIRES_SECONDS="1", GLINT_REAP_AFTER_SECONDS="0"):
         image_id = flow.create(runtime.api)
         grant = flow.call(runtime.api, "POST", f"/v2/images/{image_id}/uploads", {"size": 10})
         assert grant.status_code == 201, grant.text
@@ -156,7 +159,7 @@ def test_reaper_fails_an_abandoned_upload(runtime: Runtime) -> None:
 
 def test_scrubber_purges_a_delayed_delete(runtime: Runtime) -> None:
     data = os.urandom(40_000)
-    with settings(GLINT_DELAYED_DELETE="true", GLINT_SCRUB_DELAY_SECONDS="0"):
+    with settings(runtime, GLINT_DELAYED_DELETE="true", GLINT_SCRUB_DELAY_SECONDS="0"):
         image_id = flow.create(runtime.api)
         flow.presigned_upload(runtime.api, image_id, data)
         flow.assert_active_with(runtime.api, image_id, data)
@@ -178,3 +181,35 @@ def test_dead_letter_handler_fails_the_import(runtime: Runtime) -> None:
     assert shown["status"] == "queued", shown
     assert "repeated attempts" in shown["os_glint_import_error"]
 
+
+
+def _s3_event(bucket: str, key: str, size: int) -> str:
+    return json.dumps({"Records": [{"eventName": "ObjectCreated:Put", "s3": {
+        "bucket": {"name": bucket}, "object": {"key": key, "size": size}}}]})
+
+
+def _drained(*queue_urls: str) -> bool:
+    for url in queue_urls:
+        counts = aws.sqs().get_queue_attributes(QueueUrl=url, AttributeNames=[
+            "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])
+        if any(int(count) for count in counts["Attributes"].values()):
+            return False
+    return True
+
+
+def test_a_duplicate_event_of_an_activated_upload_is_acknowledged(runtime: Runtime) -> None:
+    # S3 delivers events at least once: a duplicate of an activated upload's event looks up
+    # the import's task (tasks by image) in the worker, and in the DLQ handler once
+    # dead-lettered; both roles must be allowed to, or the message never leaves.
+    data = os.urandom(60_000)
+    bucket = get_settings().bucket
+    image_id = flow.create(runtime.api)
+    flow.presigned_upload(runtime.api, image_id, data)
+    flow.assert_active_with(runtime.api, image_id, data)
+    (location,) = _objects(bucket, f"images/{image_id}/")
+    duplicate = _s3_event(bucket, f"staging/{image_id}/{location.rsplit('/', 1)[1]}", len(data))
+    import_queue = runtime.resources.queue_urls[get_settings().import_queue]
+    aws.sqs().send_message(QueueUrl=import_queue, MessageBody=duplicate)
+    aws.sqs().send_message(QueueUrl=runtime.resources.dlq_url, MessageBody=duplicate)
+    assert wait_for(lambda: _drained(import_queue, runtime.resources.dlq_url), seconds=20)
+    assert flow.image(runtime.api, image_id)["status"] == "active"

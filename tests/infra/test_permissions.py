@@ -62,11 +62,13 @@ def test_worker_changes_only_images_tasks_and_usage_counters(
                             for name in ("ImageTable", "TaskTable", "UsageTable"))
     table_actions = {(a, r) for a, r in grants["ImportWorker"] if a.startswith("dynamodb:")}
     # Usage: counters changed by atomic adds; limits read before web-download holds bytes.
-    # Tasks: the event outbox's entries are deleted once sent.
+    # Tasks: the event outbox's entries are deleted once sent; a redelivered event of an
+    # activated upload finds its import's task through the tasks-by-image index.
     assert table_actions == {(a, "{%s.Arn}" % table) for a in record for table in (images, tasks)
                              } | {(a, "{%s.Arn}" % usage)
                                   for a in ("dynamodb:UpdateItem", "dynamodb:GetItem")
-                                  } | {("dynamodb:DeleteItem", "{%s.Arn}" % tasks)}
+                                  } | {("dynamodb:DeleteItem", "{%s.Arn}" % tasks),
+                                       ("dynamodb:Query", "{%s.Arn}/index/*" % tasks)}
 
 
 def test_worker_reads_staging_and_writes_images(grants: Grants, bucket: str) -> None:
