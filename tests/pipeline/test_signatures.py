@@ -125,6 +125,12 @@ def test_partial_or_invalid_signature_properties_are_400_before_any_data(server_
     status, error, _ = call(server_client, "POST", f"/v2/images/{partial['id']}/uploads",
                             {"size": 10})
     assert status == 400 and "missing img_signature_key_type" in error["error"]["message"]
+    status, error, _ = call(server_client, "PUT", f"/v2/images/{partial['id']}/stage", b"x",
+                            content_type="application/octet-stream")
+    assert status == 400 and "missing img_signature_key_type" in error["error"]["message"]
+    status, error, _ = call(server_client, "POST", f"/v2/images/{partial['id']}/import",
+                            {"method": {"name": "glance-direct"}})
+    assert status == 400 and "missing img_signature_key_type" in error["error"]["message"]
     bad_hash = _signed_image(server_client, "RSA-PSS", "MD5", "c2ln", "abc")
     status, error, _ = call(server_client, "PUT", f"/v2/images/{bad_hash['id']}/file", b"x",
                             content_type="application/octet-stream")
