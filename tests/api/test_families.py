@@ -102,6 +102,16 @@ def test_future_deprecation_date_keeps_the_image_resolvable_until_then(client):
     assert latest(client) == [image["id"]]
 
 
+def test_deprecating_again_replaces_the_date_and_the_replacement(client):
+    image, replacement = active_image(client), active_image(client)
+    first = deprecate(client, image["id"], {"replacement_id": replacement["id"],
+                                            "deprecated_at": "2999-01-01T00:00:00Z"})[1]
+    assert first["os_glint_replacement_id"] == replacement["id"]
+    status, again, _ = deprecate(client, image["id"], {"deprecated_at": "2020-01-01T00:00:00Z"})
+    assert status == 200 and again["os_glint_deprecated_at"] == "2020-01-01T00:00:00Z"
+    assert "os_glint_replacement_id" not in again
+
+
 def test_only_the_owner_or_an_admin_deprecates(client):
     image = active_image(client, os_glint_family=FAMILY, visibility="community")
     assert deprecate(client, image["id"], project="p2")[0] == 403
