@@ -92,6 +92,21 @@ def test_signature_over_other_bytes_is_rejected(server_client, server_aws):
     assert "does not match img_signature" in shown["os_glint_import_error"]
 
 
+def test_put_file_answers_a_failed_signature_400_as_glance(server_client, server_aws):
+    data, key = os.urandom(4096), _key("RSA-PSS")
+    certificate = _store_certificate(key)
+    for signed, expected in ((b"other bytes", 400), (data, 204)):
+        image = _signed_image(server_client, "RSA-PSS", "SHA-256",
+                              _sign(key, "RSA-PSS", "SHA-256", signed), certificate)
+        status, body, _ = call(server_client, "PUT", f"/v2/images/{image['id']}/file", data,
+                               content_type="application/octet-stream")
+        assert status == expected, body
+        if expected == 400:
+            assert "does not match img_signature" in body["error"]["message"]
+            shown = call(server_client, "GET", f"/v2/images/{image['id']}")[1]
+            assert shown["status"] == "queued" and shown["os_glint_import_error"]
+
+
 @pytest.mark.parametrize("valid_days, reason", [((-30, -1), "is not valid now"),
                                                 ((2, 30), "is not valid now")])
 def test_certificate_outside_its_validity_is_refused(server_client, server_aws, valid_days,
