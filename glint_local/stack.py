@@ -26,7 +26,7 @@ DEFAULT_MEMORY_MB = 128
 DEFAULT_EPHEMERAL_MB = 512
 # The settings that name resources.
 _NAMES = ("bucket", "images_table", "members_table", "metadefs_table", "tasks_table",
-          "usage_table", "import_queue", "event_bus")
+          "usage_table", "import_queue", "event_bus", "certificate_secret_prefix")
 # An ARN per resource type: how GetAtt Arn spells it from the resource's name property.
 _ARNS = {
     "AWS::S3::Bucket": ("BucketName", "arn:aws:s3:::{name}"),

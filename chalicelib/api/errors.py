@@ -9,7 +9,7 @@ from chalice import Response
 
 from chalicelib.domain.errors import (Conflict, Forbidden, GlintError, ImageRejected, Invalid,
                                       NotFound, QuotaExceeded, ServiceUnavailable,
-                                      Unauthorized, UnsupportedMediaType)
+                                      SignatureRejected, Unauthorized, UnsupportedMediaType)
 
 HTTP_STATUS: dict[type[GlintError], int] = {
     Unauthorized: 401,
@@ -19,6 +19,7 @@ HTTP_STATUS: dict[type[GlintError], int] = {
     QuotaExceeded: 413,
     UnsupportedMediaType: 415,
     ImageRejected: 415,
+    SignatureRejected: 400,
     Invalid: 400,
     ServiceUnavailable: 503,
 }

@@ -64,6 +64,11 @@ class ImageRejected(GlintError):
     """The uploaded bytes failed verification (checksum, size, format or safety)."""
 
 
+class SignatureRejected(ImageRejected):
+    """The data does not match its img_signature, or the signing certificate is unusable
+    (Glance answers 400)."""
+
+
 class ImportRefused(Invalid):
     """An import source URI that the deployment's policy forbids (Glance answers 400)."""
 

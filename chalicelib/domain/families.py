@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import Any
 
+from chalicelib.domain.context import RequestContext
 from chalicelib.domain.errors import Invalid
 from chalicelib.domain.image import Image, Status
 
@@ -29,6 +30,16 @@ def index_key(image: Image) -> str | None:
     if not family or image.status is not Status.ACTIVE or is_deprecated(image, wire_now()):
         return None
     return family
+
+
+def listed_by_default(ctx: RequestContext, owner: str, visibility: str,
+                      member_status: str | None) -> bool:
+    """Whether the caller's default image list reaches an image of this owner and visibility
+    (Glance: admins all; others their own, public ones and shares they accepted). Community
+    images and unaccepted shares stay out, as from that list, so that no project can put an
+    image into another project's family."""
+    return (ctx.is_admin or owner == ctx.project_id or visibility == "public"
+            or (visibility == "shared" and member_status == "accepted"))
 
 
 def is_deprecated(image: Image, now: str) -> bool:

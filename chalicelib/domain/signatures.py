@@ -11,13 +11,15 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from chalicelib.domain.errors import Invalid
+from chalicelib.domain.errors import ImageRejected, Invalid, SignatureRejected
 
 SIGNATURE = "img_signature"
 HASH_METHOD = "img_signature_hash_method"
 KEY_TYPE = "img_signature_key_type"
 CERTIFICATE = "img_signature_certificate_uuid"
 PROPERTIES = (SIGNATURE, HASH_METHOD, KEY_TYPE, CERTIFICATE)
+# How every signature failure's reason begins (Glance's words), wherever the reason is shown.
+FAILED = "Signature verification failed"
 HASH_METHODS = ("SHA-224", "SHA-256", "SHA-384", "SHA-512")
 # Certificate uuids name secrets: letters, digits and dashes only.
 _CERTIFICATE_UUID = re.compile(r"^[A-Za-z0-9-]{1,128}$")
@@ -63,3 +65,8 @@ def requested(properties: Mapping[str, str]) -> SignatureRequest | None:
         raise Invalid("The signature (img_signature) is not valid base64.") from exc
     return SignatureRequest(signature, properties[HASH_METHOD], properties[KEY_TYPE],
                             properties[CERTIFICATE])
+
+
+def rejection(reason: str) -> ImageRejected:
+    """The error for an upload rejected with `reason`: a signature failure or other data."""
+    return SignatureRejected(reason) if reason.startswith(FAILED) else ImageRejected(reason)

@@ -13,9 +13,9 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, padding, rsa, utils
 
 from chalicelib import certificates
-from chalicelib.domain.errors import ImageRejected, Invalid
+from chalicelib.domain.errors import Invalid, SignatureRejected
 from chalicelib.domain.image import Image
-from chalicelib.domain.signatures import SignatureRequest, requested
+from chalicelib.domain.signatures import FAILED, SignatureRequest, requested
 
 _HASHES = {"SHA-224": hashes.SHA224, "SHA-256": hashes.SHA256, "SHA-384": hashes.SHA384,
            "SHA-512": hashes.SHA512}
@@ -26,13 +26,13 @@ def verifier_for(image: Image, now: datetime) -> SignatureVerifier | None:
     """The verifier for a signed image's data, or None for an unsigned image.
 
     Raises:
-        ImageRejected: the signature properties are incomplete or invalid, or the
+        SignatureRejected: the signature properties are incomplete or invalid, or the
             certificate is missing, not valid now, or of another key type.
     """
     try:
         request = requested(image.properties)
     except Invalid as exc:  # set by an edit after the upload began
-        raise ImageRejected(f"Signature verification failed: {exc.message}") from None
+        raise SignatureRejected(f"{FAILED}: {exc.message}") from None
     if request is None:
         return None
     return SignatureVerifier(request, certificates.certificate_pem(request.certificate_uuid), now)
@@ -56,7 +56,7 @@ class SignatureVerifier:
         """Check the signature over everything observed.
 
         Raises:
-            ImageRejected: the signature does not match the data.
+            SignatureRejected: the signature does not match the data.
         """
         digest, key = self._hash.finalize(), self.public_key
         prehashed = utils.Prehashed(self.algorithm)
@@ -70,8 +70,8 @@ class SignatureVerifier:
             else:
                 key.verify(self.request.signature, digest, prehashed)
         except InvalidSignature:
-            raise ImageRejected("Signature verification failed: the image data does not "
-                                "match img_signature.") from None
+            raise SignatureRejected(f"{FAILED}: the image data does not match "
+                                    "img_signature.") from None
 
 
 def _usable_key(request: SignatureRequest, pem: bytes, now: datetime) -> object:
@@ -79,11 +79,11 @@ def _usable_key(request: SignatureRequest, pem: bytes, now: datetime) -> object:
     try:
         certificate = x509.load_pem_x509_certificate(pem)
     except ValueError:
-        raise ImageRejected(f"Signature verification failed: certificate {uuid} is not a "
-                            "PEM X.509 certificate.") from None
+        raise SignatureRejected(f"{FAILED}: certificate {uuid} is not a PEM X.509 "
+                                "certificate.") from None
     if not certificate.not_valid_before_utc <= now <= certificate.not_valid_after_utc:
-        raise ImageRejected(
-            f"Signature verification failed: certificate {uuid} is not valid now (valid "
+        raise SignatureRejected(
+            f"{FAILED}: certificate {uuid} is not valid now (valid "
             f"from {certificate.not_valid_before_utc:%Y-%m-%dT%H:%M:%SZ} to "
             f"{certificate.not_valid_after_utc:%Y-%m-%dT%H:%M:%SZ}).")
     key = certificate.public_key()
@@ -91,6 +91,6 @@ def _usable_key(request: SignatureRequest, pem: bytes, now: datetime) -> object:
                 dsa.DSAPublicKey if request.key_type == "DSA" else ec.EllipticCurvePublicKey)
     curve = _CURVES.get(request.key_type)
     if not isinstance(key, expected) or (curve and not isinstance(key.curve, curve)):
-        raise ImageRejected(f"Signature verification failed: certificate {uuid} does not "
-                            f"hold a {request.key_type} key.")
+        raise SignatureRejected(f"{FAILED}: certificate {uuid} does not hold a "
+                                f"{request.key_type} key.")
     return key

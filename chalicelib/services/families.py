@@ -21,7 +21,7 @@ IMAGE_DEPRECATE = "image.deprecate"
 
 def resolve_latest(ctx: RequestContext, params: dict[str, list[str]]) -> list[Image]:
     """`GET /v2/images?family=F&latest=true`: the newest active, not deprecated image of
-    the family that the caller can see, as a list of one (or none).
+    the family that the caller's default image list shows, as a list of one (or none).
 
     Raises:
         Invalid: a malformed query.
@@ -31,15 +31,19 @@ def resolve_latest(ctx: RequestContext, params: dict[str, list[str]]) -> list[Im
     policy.require_allowed(ctx, "get_images", {"project_id": ctx.project_id})
     now = families.wire_now()
     for candidate in image_families.newest_first(family):
-        if not _may_see(ctx, candidate):
+        # Shares are settled on the image read (one membership read), the rest here.
+        if not families.listed_by_default(ctx, candidate.owner, candidate.visibility,
+                                          "accepted"):
             continue
         try:
             image = image_db.get(candidate.id)
         except NotFound:  # deleted since the index was read
             continue
+        status = member_status(ctx, image)
         if (image.status is Status.ACTIVE and not families.is_deprecated(image, now)
                 and image.properties.get(families.FAMILY_PROPERTY) == family
-                and policy.can_see(ctx, image, member_status(ctx, image))):
+                and families.listed_by_default(ctx, image.owner, image.visibility, status)
+                and policy.can_see(ctx, image, status)):
             return [image]
     return []
 
@@ -64,9 +68,3 @@ def deprecate(ctx: RequestContext, image_id: str, body: Any) -> Image:
     events.publish_image(IMAGE_DEPRECATE, saved, deprecated_at=at, replacement_id=replacement)
     log.info("image deprecated", extra={"image_id": image.id, "replacement_id": replacement})
     return saved
-
-
-def _may_see(ctx: RequestContext, candidate: image_families.Candidate) -> bool:
-    """False for images the caller certainly cannot see, without reading them."""
-    return (ctx.is_admin or candidate.owner == ctx.project_id
-            or candidate.visibility in ("public", "community", "shared"))

@@ -17,8 +17,7 @@ from chalicelib.config import get_settings
 from chalicelib.db import images as image_db
 from chalicelib.domain import signatures
 from chalicelib.domain.context import RequestContext
-from chalicelib.domain.errors import (Conflict, ImageRejected, Invalid, QuotaExceeded,
-                                      StoreFailed)
+from chalicelib.domain.errors import Conflict, Invalid, QuotaExceeded, StoreFailed
 from chalicelib.domain.image import (Image, PendingUpload, Status, new_claim, transition,
                                      utcnow, wire_time_after)
 from chalicelib.domain.tasks import new_task_id
@@ -61,7 +60,8 @@ def upload_file(ctx: RequestContext, image_id: str, data: bytes,
             or would break the owner's quotas.
         Invalid: the size header does not match, or formats are missing.
         Conflict: the image is not queued.
-        ImageRejected: the data failed verification (the reason is kept on the image).
+        ImageRejected: the data failed verification (the reason is kept on the image);
+            SignatureRejected (400, as Glance) when its signature or certificate did.
     """
     image = _writable(ctx, image_id, data, declared_size, "uploaded")
     if not (image.disk_format and image.container_format):
@@ -76,7 +76,8 @@ def upload_file(ctx: RequestContext, image_id: str, data: bytes,
     tasks.start_import(ctx, claimed, tasks.FILE_UPLOAD)
     objects.put(pending.key, data)
     if run.import_claimed(claimed) is run.Outcome.REJECTED:
-        raise ImageRejected(image_db.get(image.id).import_error or "Image data was rejected.")
+        raise signatures.rejection(image_db.get(image.id).import_error
+                                   or "Image data was rejected.")
     return image_db.get(image.id)
 
 

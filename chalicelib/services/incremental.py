@@ -22,8 +22,8 @@ def manifest_of(ctx: RequestContext, image_id: str) -> Manifest:
     """`GET /v2/images/{id}/blocks`: the per-block sha256 of an active image's data.
 
     Raises:
-        NotFound: the image is invisible to the caller, or has no manifest (activated
-            before manifests were kept).
+        NotFound: the image is invisible to the caller, or has no manifest (it was not
+            activated through the verification pass).
         Forbidden: the caller may see the image but not download it.
         Conflict: the image is not active.
     """
@@ -90,6 +90,6 @@ def source_location(parent: Image) -> Location:
 def _manifest(image: Image) -> Manifest:
     manifest = manifests.get(image.id)
     if manifest is None:
-        raise NotFound(f"Image {image.id} has no block manifest (it was activated before "
-                       "manifests were kept).")
+        raise NotFound(f"Image {image.id} has no block manifest (only images activated "
+                       "through Glint's upload verification have one).")
     return manifest

@@ -15,7 +15,7 @@ from chalicelib.config import Settings, get_settings
 # GLINT_* variables that name resources (config.py spells them GLINT_<FIELD>); the stack sets
 # them on every function, so the code in Lambda reads exactly the names this stack created.
 _NAME_VARIABLES = {f"GLINT_{name.upper()}": name for name in (
-    "bucket", "import_queue", "event_bus", "event_source",
+    "bucket", "import_queue", "event_bus", "event_source", "certificate_secret_prefix",
     *(model.Meta.settings_field for model in topology.TABLE_MODELS))}
 _STAGE_NAME = re.compile(r"^[a-z][a-z0-9-]{0,20}$")
 # Settings that name a Secrets Manager secret (GLINT_KEYSTONE_SECRET_ID, ...).

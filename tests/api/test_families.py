@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from chalicelib.db import image_families
 from tests.api.test_actions import active_image
+from tests.bench.dynamodb_reads import install
 from tests.support import PATCH, call, create_image
 
 FAMILY = "debian-12"
@@ -44,17 +45,54 @@ def test_latest_is_the_newest_active_image_not_deprecated(client, published):
     assert latest(client, family="none-such") == []
 
 
-def test_a_family_never_reveals_an_image_the_caller_cannot_see(client):
-    community = active_image(client, os_glint_family=FAMILY, visibility="community")
+def _share(client, image_id: str, status: str | None = None) -> None:
+    """Share p2's image with p1, or set p1's answer to the share."""
+    if status is None:
+        answer = call(client, "POST", f"/v2/images/{image_id}/members", {"member": "p1"},
+                      project="p2", roles="member")
+    else:
+        answer = call(client, "PUT", f"/v2/images/{image_id}/members/p1", {"status": status},
+                      project="p1", roles="member")
+    assert answer[0] == 200, answer
+
+
+def test_a_family_resolves_only_what_the_caller_s_default_list_shows(client):
+    public = active_image(client, project="admin", os_glint_family=FAMILY, visibility="public")
+    community = active_image(client, project="p2", os_glint_family=FAMILY,
+                             visibility="community")
     shared = active_image(client, project="p2", os_glint_family=FAMILY, visibility="shared")
     private = active_image(client, project="p2", os_glint_family=FAMILY, visibility="private")
     assert latest(client, project="p2") == [private["id"]]
-    assert latest(client, project="p1") == [community["id"]]  # p2's images are invisible to p1
-    assert call(client, "POST", f"/v2/images/{shared['id']}/members", {"member": "p1"},
-                project="p2", roles="member")[0] == 200
+    # Neither another project's community image nor a share p1 has not accepted captures
+    # p1's family (Glance keeps both out of the default list for that reason).
+    assert latest(client, project="p1") == [public["id"]]
+    _share(client, shared["id"])
+    assert latest(client, project="p1") == [public["id"]]
+    _share(client, shared["id"], "rejected")
+    assert latest(client, project="p1") == [public["id"]]
+    _share(client, shared["id"], "accepted")
     assert latest(client, project="p1") == [shared["id"]]
-    assert latest(client, project="p3") == [community["id"]]
+    assert latest(client, project="p3") == [public["id"]]
     assert latest(client, project="admin", roles="admin") == [private["id"]]
+    for image in (private, shared):  # the owner's own community image resolves for it
+        assert deprecate(client, image["id"], project="p2")[0] == 200
+    assert latest(client, project="p2") == [community["id"]]
+
+
+def test_resolution_reads_one_index_page_and_the_chosen_image(client, monkeypatch):
+    for _ in range(3):
+        active_image(client, os_glint_family=FAMILY)
+    newest = active_image(client, os_glint_family=FAMILY)
+    reads = install(monkeypatch)
+    with reads.measure() as cost:
+        assert latest(client) == [newest["id"]]
+    assert dict(cost.calls) == {"Query": 1, "GetItem": 1}, cost.calls
+    # Entries the caller cannot list cost index reads only, never image reads.
+    for _ in range(image_families.PAGE_SIZE):
+        active_image(client, project="p2", os_glint_family=FAMILY, visibility="private")
+    with reads.measure() as cost:
+        assert latest(client) == [newest["id"]]
+    assert dict(cost.calls) == {"Query": 2, "GetItem": 1}, cost.calls
 
 
 def test_future_deprecation_date_keeps_the_image_resolvable_until_then(client):
@@ -62,6 +100,16 @@ def test_future_deprecation_date_keeps_the_image_resolvable_until_then(client):
     status, body, _ = deprecate(client, image["id"], {"deprecated_at": "2999-01-01T00:00:00Z"})
     assert status == 200 and body["os_glint_deprecated_at"] == "2999-01-01T00:00:00Z"
     assert latest(client) == [image["id"]]
+
+
+def test_deprecating_again_replaces_the_date_and_the_replacement(client):
+    image, replacement = active_image(client), active_image(client)
+    first = deprecate(client, image["id"], {"replacement_id": replacement["id"],
+                                            "deprecated_at": "2999-01-01T00:00:00Z"})[1]
+    assert first["os_glint_replacement_id"] == replacement["id"]
+    status, again, _ = deprecate(client, image["id"], {"deprecated_at": "2020-01-01T00:00:00Z"})
+    assert status == 200 and again["os_glint_deprecated_at"] == "2020-01-01T00:00:00Z"
+    assert "os_glint_replacement_id" not in again
 
 
 def test_only_the_owner_or_an_admin_deprecates(client):

@@ -1,15 +1,18 @@
 """The synthesized template declares what the local runtime provisions, from the same source."""
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import pytest
 from aws_cdk.assertions import Match, Template
+from glint_infra import stage
 
 from chalicelib import topology
+from chalicelib.config import get_settings
 from chalicelib.blobs.keys import STAGING_PREFIX
 from chalicelib.events import IMAGE_ACTIVATE
-from tests.infra.conftest import PREFIX, STAGE
+from tests.infra.conftest import PREFIX, ROOT, STAGE
 
 
 @pytest.fixture(scope="module")
@@ -156,7 +159,22 @@ def test_functions_get_stage_names_and_tracing(template_json: dict[str, Any]) ->
         for model in topology.TABLE_MODELS:
             field = model.Meta.settings_field
             assert variables[f"GLINT_{field.upper()}"] in tables, field
+        assert variables["GLINT_CERTIFICATE_SECRET_PREFIX"] == f"{PREFIX}/certificates/"
         assert function["Properties"]["Tracing"] == "Active"
+
+
+def test_functions_read_certificates_where_a_custom_prefix_grants_them(monkeypatch) -> None:
+    # With `-c resource_prefix=...` the roles may read `<prefix>/certificates/*`; the
+    # functions must look there too, not under the stage's default prefix.
+    monkeypatch.setattr(os, "environ", dict(os.environ))
+    try:
+        deployment = stage.activate(ROOT, "qa", resource_prefix="acme-images")
+        assert deployment.settings.certificate_secret_prefix == "acme-images/certificates/"
+        assert (deployment.lambda_environment()["GLINT_CERTIFICATE_SECRET_PREFIX"]
+                == "acme-images/certificates/")
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()
 
 
 def test_alarms_on_dead_letters_errors_and_api_5xx(template: Template) -> None:

@@ -16,7 +16,7 @@ from chalicelib.blobs.manifests import manifest_key
 from chalicelib.config import get_settings
 from chalicelib.pipeline.sweep import sweep
 from chalicelib.domain.blocks import BLOCK_SIZE
-from tests.support import call, create_image, deliver, drain, keys, upload_single
+from tests.support import call, create_image, deliver, drain, keys, override_settings
 
 MIB = 1024 * 1024
 PARENT_SIZE = 3 * BLOCK_SIZE + MIB  # four blocks, the last one short
@@ -127,6 +127,37 @@ def test_formats_other_than_raw_are_400(server_client, server_aws):
     assert status == 400 and "raw" in body["error"]["message"], body
 
 
+def test_the_image_itself_or_more_than_10000_parent_blocks_is_400(server_client, server_aws):
+    child = create_image(server_client)
+    status, body, _ = _start(server_client, child["id"], MIB, child["id"])
+    assert status == 400 and "own parent" in body["error"]["message"], body
+    parent = _active(server_client, server_aws, os.urandom(MIB))
+    status, body, _ = _start(server_client, child["id"], 10_000 * BLOCK_SIZE + 1, parent["id"])
+    assert status == 400 and "10000 parts" in body["error"]["message"], body
+
+
+def test_parent_without_a_manifest_is_404(server_client, server_aws):
+    parent = _active(server_client, server_aws, os.urandom(MIB))
+    aws.s3().delete_object(Bucket=get_settings().bucket, Key=manifest_key(parent["id"]))
+    child = create_image(server_client)
+    status, body, _ = _start(server_client, child["id"], MIB, parent["id"])
+    assert status == 404 and "no block manifest" in body["error"]["message"], body
+    assert call(server_client, "GET", f"/v2/images/{parent['id']}/blocks")[0] == 404
+
+
+def test_parent_the_caller_may_see_but_not_download_is_403(server_client, server_aws,
+                                                          monkeypatch, tmp_path):
+    parent = _active(server_client, server_aws, os.urandom(MIB), visibility="public")
+    rules = tmp_path / "policy.json"
+    rules.write_text('{"download_image": "role:admin or project_id:%(project_id)s"}')
+    override_settings(monkeypatch, GLINT_POLICY_FILE=str(rules))
+    child = create_image(server_client, project="p1")
+    status, body, _ = _start(server_client, child["id"], MIB, parent["id"], project="p1")
+    assert status == 403, body
+    assert call(server_client, "GET", f"/v2/images/{parent['id']}/blocks", project="p1",
+                roles="member")[0] == 403
+
+
 def test_part_beyond_the_parent_is_400_and_copies_nothing(server_client, server_aws):
     parent = _active(server_client, server_aws, os.urandom(PARENT_SIZE))
     child = create_image(server_client)
@@ -139,6 +170,51 @@ def test_part_beyond_the_parent_is_400_and_copies_nothing(server_client, server_
     for bad in ({"parts": [0]}, {"parts": [1, 1]}, {"parts": "1"}, {"parts": list(range(1, 66))}):
         status, body, _ = call(server_client, "POST", f"{grant['self']}/copies", bad)
         assert status == 400, (bad, body)
+
+
+def _child_with_parts_copied(client, parent_id: str, size: int, parts: list[int]) -> tuple:
+    child = create_image(client)
+    status, grant, _ = _start(client, child["id"], size, parent_id)
+    assert status == 201, grant
+    status, copied, _ = _copy(client, grant, parts)
+    assert status == 200, copied
+    return child, grant, {p["part_number"]: p["etag"] for p in copied["parts"]}
+
+
+def test_child_activates_without_the_saving_when_the_parent_is_deleted_first(server_client,
+                                                                             server_aws):
+    data = os.urandom(PARENT_SIZE)
+    parent = _active(server_client, server_aws, data)
+    child, grant, etags = _child_with_parts_copied(server_client, parent["id"], len(data),
+                                                   [1, 2, 3, 4])
+    assert call(server_client, "DELETE", f"/v2/images/{parent['id']}")[0] == 204
+    status, body, _ = call(server_client, "POST", grant["complete"], {
+        "parts": [{"part_number": n, "etag": etags[n]} for n in sorted(etags)]})
+    assert status == 202, body
+    deliver(server_client, drain(server_aws.queue_url))
+    image = call(server_client, "GET", f"/v2/images/{child['id']}")[1]
+    assert image["status"] == "active", image
+    assert image["os_hash_value"] == hashlib.sha512(data).hexdigest()
+    assert image["os_glint_parent_id"] == parent["id"]
+    assert "os_glint_bytes_reused" not in image and "os_glint_bytes_uploaded" not in image
+
+
+def test_copied_parts_are_verified_like_sent_ones(server_client, server_aws):
+    # A client that has Glint copy a block it changed locally declares a sha256 the
+    # assembled image does not have: the worker rejects it as any mismatched upload.
+    data = os.urandom(PARENT_SIZE)
+    parent = _active(server_client, server_aws, data)
+    meant = data[:BLOCK_SIZE] + os.urandom(BLOCK_SIZE) + data[2 * BLOCK_SIZE:]
+    child, grant, etags = _child_with_parts_copied(server_client, parent["id"], len(data),
+                                                   [1, 2, 3, 4])
+    status, body, _ = call(server_client, "POST", grant["complete"], {
+        "parts": [{"part_number": n, "etag": etags[n]} for n in sorted(etags)],
+        "sha256": hashlib.sha256(meant).hexdigest()})
+    assert status == 202, body
+    deliver(server_client, drain(server_aws.queue_url))
+    image = call(server_client, "GET", f"/v2/images/{child['id']}")[1]
+    assert image["status"] == "queued", image
+    assert "sha256" in image["os_glint_import_error"], image
 
 
 def test_copies_need_an_upload_with_a_parent(server_client, server_aws):

@@ -92,6 +92,21 @@ def test_signature_over_other_bytes_is_rejected(server_client, server_aws):
     assert "does not match img_signature" in shown["os_glint_import_error"]
 
 
+def test_put_file_answers_a_failed_signature_400_as_glance(server_client, server_aws):
+    data, key = os.urandom(4096), _key("RSA-PSS")
+    certificate = _store_certificate(key)
+    for signed, expected in ((b"other bytes", 400), (data, 204)):
+        image = _signed_image(server_client, "RSA-PSS", "SHA-256",
+                              _sign(key, "RSA-PSS", "SHA-256", signed), certificate)
+        status, body, _ = call(server_client, "PUT", f"/v2/images/{image['id']}/file", data,
+                               content_type="application/octet-stream")
+        assert status == expected, body
+        if expected == 400:
+            assert "does not match img_signature" in body["error"]["message"]
+            shown = call(server_client, "GET", f"/v2/images/{image['id']}")[1]
+            assert shown["status"] == "queued" and shown["os_glint_import_error"]
+
+
 @pytest.mark.parametrize("valid_days, reason", [((-30, -1), "is not valid now"),
                                                 ((2, 30), "is not valid now")])
 def test_certificate_outside_its_validity_is_refused(server_client, server_aws, valid_days,
@@ -105,7 +120,7 @@ def test_certificate_outside_its_validity_is_refused(server_client, server_aws, 
     assert shown["status"] == "queued" and reason in shown["os_glint_import_error"]
 
 
-def test_missing_certificate_or_another_key_type_is_refused(server_client, server_aws):
+def test_missing_unreadable_or_another_key_type_certificate_is_refused(server_client, server_aws):
     data = os.urandom(MIB)
     key = _key("RSA-PSS")
     signature = _sign(key, "RSA-PSS", "SHA-256", data)
@@ -116,6 +131,12 @@ def test_missing_certificate_or_another_key_type_is_refused(server_client, serve
                                _store_certificate(key))
     assert "does not hold a ECC_SECP384R1 key" in _import(
         server_client, server_aws, mismatched, data)["os_glint_import_error"]
+    garbage = str(uuid.uuid4())
+    aws.secretsmanager().create_secret(
+        Name=f"{get_settings().certificate_secret_prefix}{garbage}", SecretString="not a PEM")
+    not_pem = _signed_image(server_client, "RSA-PSS", "SHA-256", signature, garbage)
+    assert "is not a PEM X.509 certificate" in _import(
+        server_client, server_aws, not_pem, data)["os_glint_import_error"]
 
 
 def test_partial_or_invalid_signature_properties_are_400_before_any_data(server_client,
@@ -125,8 +146,22 @@ def test_partial_or_invalid_signature_properties_are_400_before_any_data(server_
     status, error, _ = call(server_client, "POST", f"/v2/images/{partial['id']}/uploads",
                             {"size": 10})
     assert status == 400 and "missing img_signature_key_type" in error["error"]["message"]
+    status, error, _ = call(server_client, "PUT", f"/v2/images/{partial['id']}/stage", b"x",
+                            content_type="application/octet-stream")
+    assert status == 400 and "missing img_signature_key_type" in error["error"]["message"]
+    status, error, _ = call(server_client, "POST", f"/v2/images/{partial['id']}/import",
+                            {"method": {"name": "glance-direct"}})
+    assert status == 400 and "missing img_signature_key_type" in error["error"]["message"]
     bad_hash = _signed_image(server_client, "RSA-PSS", "MD5", "c2ln", "abc")
     status, error, _ = call(server_client, "PUT", f"/v2/images/{bad_hash['id']}/file", b"x",
                             content_type="application/octet-stream")
     assert status == 400 and "Invalid signature hash method" in error["error"]["message"]
     assert call(server_client, "GET", f"/v2/images/{bad_hash['id']}")[1]["status"] == "queued"
+    for fields, problem in ((("ECC_SECT571K1", "c2ln", "abc"), "Invalid signature key type"),
+                            (("RSA-PSS", "not base64!", "abc"), "not valid base64"),
+                            (("RSA-PSS", "c2ln", "../other"), "letters, digits and dashes")):
+        key_type, signature, cert = fields
+        bad = _signed_image(server_client, key_type, "SHA-256", signature, cert)
+        status, error, _ = call(server_client, "POST", f"/v2/images/{bad['id']}/uploads",
+                                {"size": 10})
+        assert status == 400 and problem in error["error"]["message"], error
