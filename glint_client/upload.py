@@ -1,7 +1,7 @@
 """Parallel, resumable multipart upload of one file into an image's direct-upload grant.
 
 Parts stream from the file into their presigned URLs from a pool of threads (one kept-alive
-connection each), each read in small blocks (memory stays bounded whatever the size). One
+connection each; `transfer` says how the bytes go, memory bounded whatever the size). One
 more thread reads the file in order for the sha256 declared at completion, which the worker
 checks against what S3 holds: bytes that changed while they were being sent, or since an
 earlier attempt sent them, are rejected there. That thread only reads parts already being
@@ -16,7 +16,7 @@ import os
 import random
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,7 +25,7 @@ from typing import Any
 
 import requests
 
-from glint_client import incremental
+from glint_client import incremental, transfer
 from glint_client.api import ApiError, ImageApi
 from glint_client.progress import Progress
 from glint_client.resume import StateFile, UploadState
@@ -37,7 +37,6 @@ URL_MARGIN_SECONDS = 60
 # The next page of part URLs is asked for (in the background) this many parts before the
 # senders reach its first part.
 URL_LOOKAHEAD_PARTS = 32
-_connections = threading.local()  # each sender thread's kept-alive session
 
 
 class SourceChanged(Exception):
@@ -200,71 +199,43 @@ class _Urls:
             self._expires[part["part_number"]] = until
 
 
-class _PartBody:
-    """A part read from the file in 1 MiB blocks as it is sent, counting progress. It has a
-    length, so requests sends a Content-Length (the URL signs it), never chunked encoding."""
-
-    def __init__(self, fd: int, offset: int, length: int, progress: Progress,
-                 stop: threading.Event) -> None:
-        self.fd, self.offset, self.length = fd, offset, length
-        self.progress, self.stop = progress, stop
-        self.sent = 0
-
-    def __len__(self) -> int:
-        return self.length
-
-    def __iter__(self) -> Iterator[memoryview]:
-        # One buffer per sender thread, refilled for each block: the socket has taken a block
-        # (sendall returned) before the next one is read, and no block is allocated anew.
-        if not hasattr(_connections, "block"):
-            _connections.block = bytearray(BLOCK)
-        block = memoryview(_connections.block)
-        while self.sent < self.length:
-            if self.stop.is_set():
-                raise UploadFailed("stopped")
-            wanted = block[:min(BLOCK, self.length - self.sent)]
-            read = os.preadv(self.fd, [wanted], self.offset + self.sent)
-            if not read:
-                raise UploadFailed("the file got shorter while it was being sent")
-            self.sent += read
-            self.progress.add(read)
-            yield wanted[:read]
-
-
 def _send_part(source: Path, number: int, part_size: int, length: int, urls: _Urls,
                progress: Progress, stop: threading.Event,
                sleep: Callable[[float], None]) -> str:
     """PUT one part, retrying with backoff; returns S3's ETag."""
-    fd = os.open(source, os.O_RDONLY)
-    try:
+    sent = 0
+
+    def count(step: int) -> None:
+        nonlocal sent
+        sent += step
+        progress.add(step)
+        if stop.is_set():
+            raise UploadFailed("stopped")
+
+    with open(source, "rb", buffering=0) as file:
         refresh = False
         for attempt in range(RETRIES):
-            body = _PartBody(fd, (number - 1) * part_size, length, progress, stop)
+            if stop.is_set():
+                raise UploadFailed("stopped")
             target = urls.get(number, refresh)
             try:
-                answer = _session().put(target["url"], data=body, headers=target["headers"],
-                                        timeout=120)
-            except requests.RequestException as exc:
+                answer = transfer.put_range(target["url"], target["headers"], file,
+                                            (number - 1) * part_size, length, count)
+            except OSError as exc:
                 error = f"part {number}: {exc}"
+            except EOFError as exc:
+                raise UploadFailed(f"{source}: {exc}") from exc
             else:
-                if answer.status_code == 200:
+                if answer.status == 200:
                     return answer.headers["ETag"]
-                error = f"part {number}: S3 answered {answer.status_code} {answer.text[:200]}"
-                refresh = answer.status_code == 403  # expired or superseded URL
-            progress.add(-body.sent)
+                error = f"part {number}: S3 answered {answer.status} {answer.text[:200]}"
+                refresh = answer.status == 403  # expired or superseded URL
+            progress.add(-sent)
+            sent = 0
             if stop.is_set():
                 break
             sleep(min(30.0, 0.5 * 2 ** attempt) * (0.5 + random.random()))
         raise UploadFailed(f"{error}; run the command again to resume.")
-    finally:
-        os.close(fd)
-
-
-def _session() -> requests.Session:
-    """This thread's session: its parts go over one kept-alive connection."""
-    if not hasattr(_connections, "session"):
-        _connections.session = requests.Session()
-    return _connections.session
 
 
 class _TrailingSha256:
