@@ -57,7 +57,8 @@ class Sent:
     parts_sent: int
     parts_kept: int
     bytes_sent: int
-    # Bytes Glint copied from the parent image instead of receiving them.
+    # Bytes equal to the parent's, which Glint copied from it (in this run or an interrupted
+    # one) instead of receiving them.
     bytes_reused: int = 0
 
 
@@ -86,16 +87,17 @@ def upload_file(api: ImageApi, source: Path, image_id: str, state_file: StateFil
     progress = progress or Progress("upload", size)
     progress.add(sum(sizes[n - 1] for n in kept))
     stop = threading.Event()
-    sha256, reused = None, []
+    sha256, same = None, frozenset[int]()
     if manifest and manifest["block_size"] == state.part_size:
         found = incremental.diff_against(source, manifest, stop)
-        sha256, reused = found.sha256, [n for n in todo if n in found.same]
+        sha256, same = found.sha256, found.same
+        reused = [n for n in todo if n in same]
         copied = incremental.copy_from_parent(api, state.image_id, state.upload_id, reused,
                                               state.part_size)
         for number, etag in copied.items():
             state_file.record_part(state, number, etag)
         progress.add(sum(sizes[n - 1] for n in reused))
-        todo = [n for n in todo if n not in found.same]
+        todo = [n for n in todo if n not in same]
     urls = _Urls(api, state, grant, len(sizes))
     # The diff against the parent already read the whole file once, in order.
     hasher = None if sha256 else _TrailingSha256(source, sizes, stop, set(todo))
@@ -124,7 +126,7 @@ def upload_file(api: ImageApi, source: Path, image_id: str, state_file: StateFil
     state_file.remove()
     progress.finish()
     return Sent(state.image_id, state.upload_id, sha256, len(todo), len(kept),
-                sum(sizes[n - 1] for n in todo), sum(sizes[n - 1] for n in reused))
+                sum(sizes[n - 1] for n in todo), sum(sizes[n - 1] for n in same))
 
 
 def _resume_or_start(api: ImageApi, source: Path, stat: os.stat_result, image_id: str,
