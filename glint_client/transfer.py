@@ -2,14 +2,16 @@
 
 Over plain http (the local runtime; S3 behind a TLS-terminating proxy) the bytes go from the
 page cache to the socket by sendfile, never through Python: that leaves the CPU to the sha256
-the client has to compute anyway. Over https the kernel cannot encrypt them, so they are read
-into one reused buffer a block at a time and sent through requests. Either way memory stays
+the client has to compute anyway. Over https the kernel cannot encrypt them, and through an
+`http_proxy` requests knows the way, so there they are read into one reused buffer a block at
+a time and sent through requests. Either way memory stays
 bounded whatever the part's size."""
 from __future__ import annotations
 
 import http.client
 import os
 import threading
+import urllib.request
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import BinaryIO
@@ -44,7 +46,8 @@ def put_range(url: str, headers: Mapping[str, str], file: BinaryIO, offset: int,
         OSError: the bytes could not be sent, or no answer came (worth another attempt).
         EOFError: the file got shorter while it was being sent.
     """
-    if urlsplit(url).scheme in ZERO_COPY_SCHEMES:
+    target = urlsplit(url)
+    if target.scheme in ZERO_COPY_SCHEMES and not _proxied(target.scheme, target.hostname):
         return _put_by_sendfile(url, headers, file, offset, length, sent)
     answer = _session().put(url, data=_Blocks(file.fileno(), offset, length, sent),
                             headers=dict(headers), timeout=TIMEOUT_SECONDS)
@@ -81,6 +84,11 @@ def _put_by_sendfile(url: str, headers: Mapping[str, str], file: BinaryIO, offse
     except BaseException:
         connection.close()  # mid-request: the next PUT starts on a new connection
         raise
+
+
+def _proxied(scheme: str, host: str | None) -> bool:
+    """Whether the environment sends `scheme` requests to `host` through a proxy."""
+    return scheme in urllib.request.getproxies() and not urllib.request.proxy_bypass(host or "")
 
 
 def _connection(host: str, port: int | None) -> http.client.HTTPConnection:

@@ -1,6 +1,6 @@
 """How the upload client PUTs a range of a file (`glint_client.transfer`), against loopback
 stand-ins for S3: by sendfile over one kept-alive connection per thread on http, block by
-block through requests otherwise; the server's answer read even when it came before the body
+block through requests otherwise (https, or a proxy in the environment); the server's answer read even when it came before the body
 was all taken (an expired URL); a shorter file and a stop end the PUT cleanly."""
 from __future__ import annotations
 
@@ -122,6 +122,18 @@ def test_other_schemes_are_read_block_by_block_through_requests(source, sendfile
     assert seen[0][2]["Content-Length"] == str(len(data) - 5)  # never chunked
     assert sendfile_calls == []
     assert steps == [transfer.BLOCK] * 3  # 3 MiB, read a block at a time
+
+
+def test_through_an_http_proxy_requests_takes_the_put(source, sendfile_calls, monkeypatch):
+    data = source.read_bytes()
+    with _s3() as (proxy, seen), open(source, "rb", buffering=0) as file:
+        monkeypatch.setenv("http_proxy", proxy)
+        monkeypatch.setenv("no_proxy", "")
+        answer = transfer.put_range("http://s3.internal:9000/bucket/p1", {}, file, 0,
+                                    len(data), lambda step: None)
+    assert answer.status == 200 and seen[0][3] == data
+    assert seen[0][1] == "http://s3.internal:9000/bucket/p1"  # asked of the proxy
+    assert sendfile_calls == []
 
 
 def _answers_before_reading_the_body(listener: socket.socket) -> None:
