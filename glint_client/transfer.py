@@ -4,18 +4,18 @@ Over plain http (the local runtime; S3 behind a TLS-terminating proxy) the bytes
 page cache to the socket by sendfile, never through Python: that leaves the CPU to the sha256
 the client has to compute anyway. Over https the kernel cannot encrypt them, and through an
 `http_proxy` requests knows the way, so there they are read into one reused buffer a block at
-a time and sent through requests. Either way memory stays
-bounded whatever the part's size."""
+a time and sent through requests. Either way memory stays bounded whatever the part's size."""
 from __future__ import annotations
 
 import http.client
 import os
+import select
 import threading
 import urllib.request
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import BinaryIO
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 import requests
 
@@ -23,7 +23,6 @@ BLOCK = 1024 * 1024
 # Bytes handed to one sendfile call: progress (and a stop) is seen at this step.
 SENDFILE_STEP = 4 * BLOCK
 TIMEOUT_SECONDS = 120
-ZERO_COPY_SCHEMES = ("http",)
 _mine = threading.local()  # this thread's connections, and its block buffer
 
 
@@ -47,16 +46,15 @@ def put_range(url: str, headers: Mapping[str, str], file: BinaryIO, offset: int,
         EOFError: the file got shorter while it was being sent.
     """
     target = urlsplit(url)
-    if target.scheme in ZERO_COPY_SCHEMES and not _proxied(target.scheme, target.hostname):
-        return _put_by_sendfile(url, headers, file, offset, length, sent)
+    if target.scheme == "http" and not _proxied(target.hostname):
+        return _put_by_sendfile(target, headers, file, offset, length, sent)
     answer = _session().put(url, data=_Blocks(file.fileno(), offset, length, sent),
                             headers=dict(headers), timeout=TIMEOUT_SECONDS)
     return Answer(answer.status_code, answer.headers, answer.text)
 
 
-def _put_by_sendfile(url: str, headers: Mapping[str, str], file: BinaryIO, offset: int,
-                     length: int, sent: Callable[[int], None]) -> Answer:
-    target = urlsplit(url)
+def _put_by_sendfile(target: SplitResult, headers: Mapping[str, str], file: BinaryIO,
+                     offset: int, length: int, sent: Callable[[int], None]) -> Answer:
     connection = _connection(target.hostname or "", target.port)
     try:
         connection.putrequest("PUT", f"{target.path}?{target.query}" if target.query
@@ -86,18 +84,23 @@ def _put_by_sendfile(url: str, headers: Mapping[str, str], file: BinaryIO, offse
         raise
 
 
-def _proxied(scheme: str, host: str | None) -> bool:
-    """Whether the environment sends `scheme` requests to `host` through a proxy."""
-    return scheme in urllib.request.getproxies() and not urllib.request.proxy_bypass(host or "")
+def _proxied(host: str | None) -> bool:
+    """Whether the environment sends http requests to `host` through a proxy."""
+    return "http" in urllib.request.getproxies() and not urllib.request.proxy_bypass(host or "")
 
 
 def _connection(host: str, port: int | None) -> http.client.HTTPConnection:
-    """This thread's connection to `host:port`; it reconnects by itself once closed."""
+    """This thread's connection to `host:port`; it reconnects by itself once closed. An idle
+    kept-alive socket with something to read has been closed by the server (it sends nothing
+    unasked): it is dropped here rather than failing the next PUT."""
     connections = _mine.__dict__.setdefault("connections", {})
     if (host, port) not in connections:
         connections[host, port] = http.client.HTTPConnection(host, port,
                                                              timeout=TIMEOUT_SECONDS)
-    return connections[host, port]
+    connection = connections[host, port]
+    if connection.sock is not None and select.select([connection.sock], [], [], 0)[0]:
+        connection.close()
+    return connection
 
 
 def _session() -> requests.Session:

@@ -10,10 +10,10 @@ Every upload's verification by the worker is waited for outside the timings, so 
 competes with the next one. One untimed upload by each side first warms the runtime. Five
 rounds, each one upload by either side back to back (which goes first alternates); the machine
 may be shared, so the figure that counts is the median of the rounds' ratios (a round's two
-uploads see about the same load). Prints that ratio (target
->= 0.9), each side's best rate, the baseline's PUT-only rate, the CPU seconds each side used
-(on a busy machine the client's extra CPU, the sha256 above all, costs it wall time) and each
-side's peak RSS (bounded: parts stream from the file); asserts correctness only."""
+uploads see about the same load). Prints that ratio (target >= 0.9), each side's best rate,
+the baseline's PUT-only rate, the CPU seconds each side used (on a busy machine the client's
+extra CPU, the sha256 above all, costs it wall time) and each side's peak RSS (bounded: parts
+stream from the file); asserts correctness only."""
 from __future__ import annotations
 
 import hashlib

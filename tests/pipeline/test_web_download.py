@@ -5,7 +5,6 @@ connection goes through `loopback_only`, which fails the test before any other a
 dialled, and names resolve through a stub, never through the real DNS."""
 from __future__ import annotations
 
-import datetime
 import hashlib
 import ipaddress
 import os
@@ -20,10 +19,6 @@ from pathlib import Path
 
 import pytest
 from botocore.exceptions import ClientError
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from chalicelib import aws
 from chalicelib.config import get_settings
@@ -31,6 +26,7 @@ from chalicelib.domain.errors import FetchFailed, ImageRejected, ImportRefused
 from chalicelib.pipeline.fetch import Transport, expected_digest, fetch, verified
 from chalicelib.pipeline.fetch_policy import FetchPolicy
 from chalicelib.pipeline.web_download import download_to_staging, policy_from_settings
+from tests.tls import self_signed
 
 MIB = 1024 * 1024
 DATA = os.urandom(11 * MIB + 3)
@@ -176,7 +172,7 @@ def origin(http_port: int) -> Origin:
 @pytest.fixture(scope="module")
 def https_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, ssl.SSLContext]]:
     """An HTTPS server whose certificate names files.test only, and a context trusting it."""
-    cert, key = _self_signed("files.test", tmp_path_factory.mktemp("tls"))
+    cert, key = self_signed("files.test", tmp_path_factory.mktemp("tls"))
     server = _Server(("127.0.0.1", 0), _Handler)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert, key)
@@ -189,25 +185,6 @@ def https_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int
 def tls_origin(https_server: tuple[int, ssl.SSLContext]) -> Origin:
     port, client_context = https_server
     return Origin(f"https://files.test:{port}", port, _policy(port), tls=client_context)
-
-
-def _self_signed(name: str, directory: Path) -> tuple[Path, Path]:
-    key = ec.generate_private_key(ec.SECP256R1())
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
-    now = datetime.datetime.now(datetime.timezone.utc)
-    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject)
-            .public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(minutes=5))
-            .not_valid_after(now + datetime.timedelta(hours=1))
-            .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .sign(key, hashes.SHA256()))
-    cert_path, key_path = directory / "cert.pem", directory / "key.pem"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM,
-                                           serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
-    return cert_path, key_path
 
 
 def test_fetch_streams_the_body_when_loopback_is_trusted_explicitly(origin):

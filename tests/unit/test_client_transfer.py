@@ -1,11 +1,14 @@
 """How the upload client PUTs a range of a file (`glint_client.transfer`), against loopback
 stand-ins for S3: by sendfile over one kept-alive connection per thread on http, block by
-block through requests otherwise (https, or a proxy in the environment); the server's answer read even when it came before the body
-was all taken (an expired URL); a shorter file and a stop end the PUT cleanly."""
+block through requests over https (a real TLS server, as S3 is) or through a proxy; the
+server's answer read even when it came before the body was all taken (an expired URL); a
+shorter file and a stop end the PUT cleanly."""
 from __future__ import annotations
 
 import os
+import select
 import socket
+import ssl
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,6 +19,7 @@ from typing import Any
 import pytest
 
 from glint_client import transfer
+from tests.tls import self_signed
 
 
 class _KeepAliveS3(BaseHTTPRequestHandler):
@@ -40,6 +44,14 @@ class _KeepAliveS3(BaseHTTPRequestHandler):
         """Quiet."""
 
 
+class _HangsUpAfterEachPut(_KeepAliveS3):
+    """Answers as if keeping the connection alive, then closes it (an idle timeout)."""
+
+    def do_PUT(self) -> None:  # noqa: N802 - the handler's naming
+        super().do_PUT()
+        self.close_connection = True
+
+
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
 
@@ -48,13 +60,19 @@ class _Server(ThreadingHTTPServer):
 
 
 @contextmanager
-def _s3() -> Iterator[tuple[str, list]]:
-    server = _Server(("127.0.0.1", 0), _KeepAliveS3)
+def _s3(tls: ssl.SSLContext | None = None,
+        handler: type[_KeepAliveS3] = _KeepAliveS3) -> Iterator[tuple[str, list]]:
+    """The stand-in's base URL (https with `tls`) and what it was sent."""
+    server = _Server(("127.0.0.1", 0), handler)
+    if tls:
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
     server.seen = []  # type: ignore[attr-defined]
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
     thread.start()
+    port = server.server_address[1]
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", server.seen  # type: ignore
+        yield (f"https://localhost:{port}" if tls else f"http://127.0.0.1:{port}",
+               server.seen)  # type: ignore[attr-defined]
     finally:
         server.shutdown()
         server.server_close()
@@ -73,6 +91,16 @@ def _fresh_connections() -> Iterator[None]:
     transfer._mine.__dict__.clear()
     yield
     transfer._mine.__dict__.clear()
+
+
+@pytest.fixture
+def tls(tmp_path: Path, monkeypatch) -> ssl.SSLContext:
+    """A server context for localhost, its certificate trusted by requests."""
+    cert, key = self_signed("localhost", tmp_path)
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(cert))
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    return context
 
 
 @pytest.fixture
@@ -111,12 +139,21 @@ def test_over_http_ranges_go_by_sendfile_over_one_kept_alive_connection(source, 
     assert steps == [1024 * 1024] * 3 + [5]  # progress at each step
 
 
-def test_other_schemes_are_read_block_by_block_through_requests(source, sendfile_calls,
-                                                                monkeypatch):
-    monkeypatch.setattr(transfer, "ZERO_COPY_SCHEMES", ())  # as https is
+def test_a_connection_the_server_closed_while_idle_is_replaced(source):
+    with _s3(handler=_HangsUpAfterEachPut) as (url, seen), open(source, "rb", buffering=0) as file:
+        first = transfer.put_range(f"{url}/p1", {}, file, 0, 10, lambda step: None)
+        [kept] = transfer._mine.connections.values()
+        select.select([kept.sock], [], [], 5)  # idle until the server's close arrives
+        second = transfer.put_range(f"{url}/p2", {}, file, 0, 10, lambda step: None)
+    assert (first.status, second.status) == (200, 200)
+    assert len({port for port, *_ in seen}) == 2  # a new connection for the second
+
+
+def test_over_https_ranges_are_read_block_by_block_through_requests(source, sendfile_calls,
+                                                                    tls):
     data = source.read_bytes()
     steps: list[int] = []
-    with _s3() as (url, seen), open(source, "rb", buffering=0) as file:
+    with _s3(tls) as (url, seen), open(source, "rb", buffering=0) as file:
         answer = transfer.put_range(f"{url}/p1", {}, file, 5, len(data) - 5, steps.append)
     assert answer.status == 200 and seen[0][3] == data[5:]
     assert seen[0][2]["Content-Length"] == str(len(data) - 5)  # never chunked
@@ -160,11 +197,10 @@ def test_an_answer_that_comes_before_the_body_is_taken_is_read(tmp_path):
     assert answer.status == 403 and answer.text.startswith("Request has exp")
 
 
-@pytest.mark.parametrize("schemes", [("http",), ()], ids=["sendfile", "blocks"])
-def test_a_file_shorter_than_the_range_is_an_eof_error(source, monkeypatch, schemes):
-    monkeypatch.setattr(transfer, "ZERO_COPY_SCHEMES", schemes)
+@pytest.mark.parametrize("over_tls", [False, True], ids=["sendfile", "blocks"])
+def test_a_file_shorter_than_the_range_is_an_eof_error(source, tls, over_tls):
     size = source.stat().st_size
-    with _s3() as (url, _), open(source, "rb", buffering=0) as file:
+    with _s3(tls if over_tls else None) as (url, _), open(source, "rb", buffering=0) as file:
         with pytest.raises(EOFError, match="got shorter"):
             transfer.put_range(f"{url}/p1", {}, file, 0, size + 10, lambda step: None)
 
