@@ -4,97 +4,19 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
 
-from glint_client import settings
-from glint_client.api import ApiError, ImageApi
-from glint_client.download import VerificationFailed, download_image
-from glint_client.progress import Progress, human
-from glint_client.resume import StateFile
-from glint_client.upload import SourceChanged, UploadFailed, upload_file, wait_until_settled
-
-EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
+from glint_client import hashing
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `glint` console script."""
     args = _parser().parse_args(argv)
-    try:
-        connection = settings.resolve(args.os_endpoint, args.os_token)
-        return args.run(ImageApi(connection, timeout=args.api_timeout), args)
-    except settings.ConfigError as exc:
-        print(f"glint: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except (ApiError, SourceChanged, UploadFailed, VerificationFailed) as exc:
-        print(f"glint: {exc}", file=sys.stderr)
-        return EXIT_FAILED
-    except KeyboardInterrupt:
-        print("\nglint: interrupted; run the same command again to resume.", file=sys.stderr)
-        return EXIT_INTERRUPTED
-
-
-def _upload(api: ImageApi, args: argparse.Namespace) -> int:
-    source = Path(args.file)
-    if not source.is_file():
-        print(f"glint: {source} is not a file", file=sys.stderr)
-        return EXIT_USAGE
-    state_file = StateFile(source)
-    if args.fresh:
-        state_file.remove()
-    saved = state_file.load()
-    image_id = args.image or (saved.image_id if saved and saved.endpoint == api.base else None)
-    if args.resume and not image_id:
-        print(f"glint: no interrupted upload of {source} to resume", file=sys.stderr)
-        return EXIT_USAGE
-    if not image_id:
-        if not args.disk_format:
-            print("glint: --disk-format is required to create an image", file=sys.stderr)
-            return EXIT_USAGE
-        image_id = api.create_image(_image_fields(args, source))["id"]
-        print(f"created image {image_id}", file=sys.stderr)
-    sent = upload_file(api, source, image_id, state_file, concurrency=args.concurrency,
-                       part_size=args.part_size * 1024 * 1024 if args.part_size else None,
-                       progress=Progress("upload", source.stat().st_size), parent=args.parent)
-    print(f"sent {sent.parts_sent} part(s), {human(sent.bytes_sent)}; kept {sent.parts_kept} "
-          f"from before; sha256 {sent.sha256}", file=sys.stderr)
-    if args.parent:
-        size = source.stat().st_size
-        print(f"reused {human(sent.bytes_reused)} from parent {args.parent} "
-              f"({100 * sent.bytes_reused / max(size, 1):.1f}% of {human(size)})",
-              file=sys.stderr)
-    if args.no_wait:
-        print(image_id)
-        return 0
-    image = wait_until_settled(api, image_id, args.wait_timeout,
-                               on_status=lambda s: print(f"status: {s}", file=sys.stderr))
-    if image["status"] == "active":
-        print(image_id)
-        return 0
-    reason = image.get("os_glint_import_error") or image.get("os_glance_failed_import") or ""
-    print(f"glint: image {image_id} is {image['status']}"
-          + (f": {reason}" if reason else " (verification still running)"), file=sys.stderr)
-    return EXIT_FAILED
-
-
-def _download(api: ImageApi, args: argparse.Namespace) -> int:
-    target = Path(args.output or f"{args.image}.img")
-    image = download_image(api, args.image, target)
-    print(f"{target}: {image.get('size')} bytes, md5 and {image.get('os_hash_algo')} verified",
-          file=sys.stderr)
-    return 0
-
-
-def _image_fields(args: argparse.Namespace, source: Path) -> dict[str, Any]:
-    fields: dict[str, Any] = {"name": args.name or source.name, "disk_format": args.disk_format,
-                              "container_format": args.container_format}
-    if args.visibility:
-        fields["visibility"] = args.visibility
-    for prop in args.property:
-        key, sep, value = prop.partition("=")
-        if not sep:
-            raise settings.ConfigError(f"--property takes key=value, not {prop!r}")
-        fields[key] = value
-    return fields
+    sha256_ahead = None
+    if args.command == "upload" and not args.parent and Path(args.file).is_file():
+        # Before the imports below and the API calls, which it overlaps (hashing.py says why).
+        sha256_ahead = hashing.start(Path(args.file))
+    from glint_client import commands  # requests and the rest: most of the start's imports
+    return commands.run(args, sha256_ahead)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -126,11 +48,11 @@ def _parser() -> argparse.ArgumentParser:
     up.add_argument("--fresh", action="store_true", help="forget an interrupted upload")
     up.add_argument("--no-wait", action="store_true", help="do not follow verification")
     up.add_argument("--wait-timeout", type=float, default=3600.0, metavar="SECONDS")
-    up.set_defaults(run=_upload)
+    up.set_defaults(command="upload")
     down = commands.add_parser("download", help="download an image, verifying its digests")
     down.add_argument("image")
     down.add_argument("-o", "--output", help="file to write (default: IMAGE_ID.img)")
-    down.set_defaults(run=_download)
+    down.set_defaults(command="download")
     return parser
 
 

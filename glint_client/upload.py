@@ -1,17 +1,14 @@
 """Parallel, resumable multipart upload of one file into an image's direct-upload grant.
 
 Parts stream from the file into their presigned URLs from a pool of threads (one kept-alive
-connection each; `transfer` says how the bytes go, memory bounded whatever the size). One
-more thread reads the file in order for the sha256 declared at completion, which the worker
-checks against what S3 holds: bytes that changed while they were being sent, or since an
-earlier attempt sent them, are rejected there. That thread only reads parts already being
-sent (or kept from before), so its reads come from the page cache the senders fill, not from
-the disk a second time; hashlib releases the GIL on such blocks, so it hashes on another core
-while the senders send. A resumed upload is refused at once when the file's size or
-modification time differ from the interrupted attempt's (as rsync judges a file unchanged)."""
+connection each; `transfer` says how the bytes go, memory bounded whatever the size). The
+sha256 declared at completion is read in order a little ahead of them (`hashing` says how);
+the worker checks it against what S3 holds, so bytes that changed while they were being sent,
+or since an earlier attempt sent them, are rejected there. A resumed upload is refused at
+once when the file's size or modification time differ from the interrupted attempt's (as
+rsync judges a file unchanged)."""
 from __future__ import annotations
 
-import hashlib
 import os
 import random
 import threading
@@ -25,26 +22,18 @@ from typing import Any
 
 import requests
 
-from glint_client import incremental, transfer
+from glint_client import hashing, incremental, transfer
 from glint_client.api import ApiError, ImageApi
+from glint_client.errors import SourceChanged, UploadFailed
 from glint_client.progress import Progress
 from glint_client.resume import StateFile, UploadState
 
-BLOCK = 1024 * 1024
 RETRIES = 5
 # Fresh URLs are asked for this long before the ones in hand expire.
 URL_MARGIN_SECONDS = 60
 # The next page of part URLs is asked for (in the background) this many parts before the
 # senders reach its first part.
 URL_LOOKAHEAD_PARTS = 32
-
-
-class SourceChanged(Exception):
-    """The file is not the one the interrupted upload was sending."""
-
-
-class UploadFailed(Exception):
-    """A part could not be sent after every retry; the upload can be resumed."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,10 +54,12 @@ class Sent:
 def upload_file(api: ImageApi, source: Path, image_id: str, state_file: StateFile,
                 concurrency: int = 4, part_size: int | None = None,
                 progress: Progress | None = None,
-                sleep: Callable[[float], None] = time.sleep, parent: str | None = None) -> Sent:
+                sleep: Callable[[float], None] = time.sleep, parent: str | None = None,
+                sha256_ahead: hashing.Sha256Ahead | None = None) -> Sent:
     """Send `source` as the data of `image_id`, resuming the upload in `state_file` if there
     is one for this image, and complete it. With a `parent` (an active raw image), the blocks
-    equal to the parent's are copied from it by Glint and only the others are sent.
+    equal to the parent's are copied from it by Glint and only the others are sent. The file's
+    sha256 is taken from `sha256_ahead` when the caller started it early.
 
     Raises:
         SourceChanged: the file differs from what the interrupted upload sent.
@@ -99,12 +90,16 @@ def upload_file(api: ImageApi, source: Path, image_id: str, state_file: StateFil
         progress.add(sum(sizes[n - 1] for n in reused))
         todo = [n for n in todo if n not in same]
     urls = _Urls(api, state, grant, len(sizes))
-    # The diff against the parent already read the whole file once, in order.
-    hasher = None if sha256 else _TrailingSha256(source, sizes, stop, set(todo))
+    hasher = _hasher(source, size, sha256_ahead, sha256)
+    # Sending part n, the senders have started (or kept) every byte before the next part due.
+    starts = [(n - 1) * state.part_size for n in todo] + [size]
+    following = dict(zip(todo, starts[1:]))
+    if hasher:
+        hasher.advance(starts[0])
 
     def send(number: int) -> None:
         if hasher:
-            hasher.release(number)
+            hasher.advance(following[number])
         etag = _send_part(source, number, state.part_size, sizes[number - 1], urls, progress,
                           stop, sleep)
         state_file.record_part(state, number, etag)
@@ -120,6 +115,8 @@ def upload_file(api: ImageApi, source: Path, image_id: str, state_file: StateFil
                     raise future.exception()  # type: ignore[misc]
         except BaseException:
             stop.set()  # the other threads end at their next block
+            if hasher:
+                hasher.stop()
             raise
     sha256 = digest.result()
     api.complete_upload(state.image_id, state.upload_id, state.parts, sha256)
@@ -127,6 +124,18 @@ def upload_file(api: ImageApi, source: Path, image_id: str, state_file: StateFil
     progress.finish()
     return Sent(state.image_id, state.upload_id, sha256, len(todo), len(kept),
                 sum(sizes[n - 1] for n in todo), sum(sizes[n - 1] for n in same))
+
+
+def _hasher(source: Path, size: int, started: hashing.Sha256Ahead | None,
+            sha256: str | None) -> hashing.Sha256Ahead | None:
+    """What computes the sha256: none when the diff against the parent already read the whole
+    file in order; the caller's when it hashes the file as it is now."""
+    if started and (sha256 or started.size != size):
+        started.stop()
+        started = None
+    if sha256:
+        return None
+    return started or hashing.start(source)
 
 
 def _resume_or_start(api: ImageApi, source: Path, stat: os.stat_result, image_id: str,
@@ -238,46 +247,6 @@ def _send_part(source: Path, number: int, part_size: int, length: int, urls: _Ur
                 break
             sleep(min(30.0, 0.5 * 2 ** attempt) * (0.5 + random.random()))
         raise UploadFailed(f"{error}; run the command again to resume.")
-
-
-class _TrailingSha256:
-    """The file's sha256, read in order, but a part only once it is released (its sender
-    started it; kept parts are released from the start)."""
-
-    def __init__(self, source: Path, sizes: list[int], stop: threading.Event,
-                 todo: set[int]) -> None:
-        self.source, self.sizes, self.stop = source, sizes, stop
-        self._released = set(range(1, len(sizes) + 1)) - todo
-        self._changed = threading.Condition()
-
-    def release(self, number: int) -> None:
-        """Part `number` may be read now."""
-        with self._changed:
-            self._released.add(number)
-            self._changed.notify()
-
-    def hexdigest(self) -> str:
-        """Read and hash every part in order, waiting for each to be released.
-
-        Raises:
-            UploadFailed: the upload stopped, or the file got shorter.
-        """
-        whole = hashlib.sha256()
-        buffer = memoryview(bytearray(BLOCK * 8))  # refilled: no block allocated anew
-        with open(self.source, "rb", buffering=0) as file:  # no read-ahead past a part
-            for number, size in enumerate(self.sizes, start=1):
-                with self._changed:
-                    while number not in self._released and not self.stop.is_set():
-                        self._changed.wait(0.5)  # a stop is set without notifying
-                while size and not self.stop.is_set():
-                    read = file.readinto(buffer[:min(len(buffer), size)])
-                    if not read:
-                        raise UploadFailed(f"{self.source} got shorter while it was being sent")
-                    whole.update(buffer[:read])
-                    size -= read
-                if self.stop.is_set():
-                    raise UploadFailed("stopped")
-        return whole.hexdigest()
 
 
 def wait_until_settled(api: ImageApi, image_id: str, timeout: float,

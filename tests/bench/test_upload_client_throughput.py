@@ -5,15 +5,17 @@ the same runtime: create the image, ask for a multipart grant (16 MiB parts), PU
 4 at a time over 4 kept-alive connections, complete the upload; each is timed from its start
 to its exit. The baseline (`tests/bench/bare_upload.py`) does only that, reading each part
 from the file as it PUTs it; the client is `glint upload --no-wait` of this checkout, which
-also computes the sha256 it declares, draws its progress line and keeps its resume file.
+also computes the sha256 it declares (in a process it forks first thing), draws its progress
+line and keeps its resume file.
 Every upload's verification by the worker is waited for outside the timings, so it never
 competes with the next one. One untimed upload by each side first warms the runtime. Five
 rounds, each one upload by either side back to back (which goes first alternates); the machine
 may be shared, so the figure that counts is the median of the rounds' ratios (a round's two
 uploads see about the same load). Prints that ratio (target >= 0.9), each side's best rate,
-the baseline's PUT-only rate, the CPU seconds each side used (on a busy machine the client's
-extra CPU, the sha256 above all, costs it wall time) and each side's peak RSS (bounded: parts
-stream from the file); asserts correctness only."""
+the baseline's PUT-only rate, the CPU seconds each side used, its children's included (on a
+busy machine the client's extra CPU, the sha256 above all, costs it wall time) and each side's
+peak RSS, its children's included (bounded: parts stream from the file); asserts correctness
+only."""
 from __future__ import annotations
 
 import hashlib
@@ -54,22 +56,28 @@ class Run:
 def _run(command: list[str], env: dict[str, str]) -> Run:
     """Run `command` from the project root, timed to its exit (a round lasts well under a
     second: the time is taken when the process is reaped, not at a polling step). Peak RSS is
-    the VmHWM of the process's own address space, sampled meanwhile (rusage would also count
-    the memory of the process that started it)."""
+    the VmHWM of the process's own address space plus its children's (the client's forked
+    hasher), sampled meanwhile (rusage would also count the memory of the process that started
+    it); a child shares pages with its parent, so the sum is an upper bound."""
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
     began = time.perf_counter()
     process = subprocess.Popen(command, env=env, cwd=PROJECT, stdout=subprocess.PIPE,
                                stderr=subprocess.DEVNULL, text=True)
-    peak_kib = [0]
+    peaks: dict[int, int] = {}
 
     def sample() -> None:
-        status = Path(f"/proc/{process.pid}/status")
         while process.returncode is None:
             try:
-                peak_kib[0] = max(peak_kib[0],
-                                  int(status.read_text().split("VmHWM:")[1].split()[0]))
-            except (OSError, IndexError):
-                pass
+                tree = [process.pid, *map(int, Path(
+                    f"/proc/{process.pid}/task/{process.pid}/children").read_text().split())]
+            except OSError:
+                tree = []
+            for pid in tree:
+                try:
+                    status = Path(f"/proc/{pid}/status").read_text()
+                    peaks[pid] = max(peaks.get(pid, 0), int(status.split("VmHWM:")[1].split()[0]))
+                except (OSError, IndexError):
+                    pass
             time.sleep(0.02)
 
     sampler = threading.Thread(target=sample)
@@ -80,7 +88,7 @@ def _run(command: list[str], env: dict[str, str]) -> Run:
     assert process.returncode == 0
     used = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = used.ru_utime + used.ru_stime - children.ru_utime - children.ru_stime
-    return Run(seconds, cpu, peak_kib[0] / 1024, stdout.strip())
+    return Run(seconds, cpu, sum(peaks.values()) / 1024, stdout.strip())
 
 
 def _sha512_when_settled(api: str, image_id: str) -> str:

@@ -1,21 +1,18 @@
 """One part's PUT in the upload client: retried with backoff, fresh URLs after a 403 (an
 expired URL), and URLs renewed before they expire; against a loopback stand-in for S3. The
-next page of URLs fetched ahead in the background; the sha256 read in order, trailing the
-senders."""
+next page of URLs fetched ahead in the background."""
 from __future__ import annotations
 
-import hashlib
 import io
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 
 import pytest
 
 from glint_client.progress import Progress
 from glint_client.resume import UploadState
-from glint_client.upload import UploadFailed, _send_part, _TrailingSha256, _Urls
+from glint_client.upload import UploadFailed, _send_part, _Urls
 from tests.auth_fixtures import _serve
 
 
@@ -127,33 +124,3 @@ def test_the_next_page_of_urls_is_fetched_in_the_background_before_it_is_needed(
     urls.get(10)
     _prefetched(urls)
     assert len(api.asked) == 2  # nothing past the last part
-
-
-def test_the_sha256_reads_a_part_only_once_its_sender_started_it(tmp_path):
-    source = tmp_path / "f"
-    source.write_bytes(b"aaaabbbbcccc")
-    hasher = _TrailingSha256(source, [4, 4, 4], threading.Event(), todo={1, 2, 3})
-    with ThreadPoolExecutor(1) as pool:
-        digest = pool.submit(hasher.hexdigest)
-        hasher.release(1)
-        hasher.release(3)
-        with pytest.raises(TimeoutError):
-            digest.result(timeout=0.3)  # waits for part 2, in order
-        with open(source, "r+b") as file:
-            file.seek(4)
-            file.write(b"BBBB")
-        hasher.release(2)
-        assert digest.result(timeout=10) == hashlib.sha256(b"aaaaBBBBcccc").hexdigest()
-
-
-def test_kept_parts_are_hashed_without_release_and_a_stop_ends_the_hasher(tmp_path):
-    source = tmp_path / "f"
-    source.write_bytes(b"aaaabbbbcccc")
-    kept = _TrailingSha256(source, [4, 4, 4], threading.Event(), todo={2})
-    kept.release(2)
-    assert kept.hexdigest() == hashlib.sha256(b"aaaabbbbcccc").hexdigest()
-    stop = threading.Event()
-    stopped = _TrailingSha256(source, [4, 4, 4], stop, todo={2})
-    stop.set()
-    with pytest.raises(UploadFailed, match="stopped"):
-        stopped.hexdigest()

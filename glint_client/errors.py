@@ -1,0 +1,10 @@
+"""The upload's failures that the command reports and a run of the same command may resume."""
+from __future__ import annotations
+
+
+class SourceChanged(Exception):
+    """The file is not the one the interrupted upload was sending."""
+
+
+class UploadFailed(Exception):
+    """A part could not be sent after every retry; the upload can be resumed."""
