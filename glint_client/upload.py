@@ -105,8 +105,8 @@ def upload_file(api: ImageApi, source: Path, image_id: str, state_file: StateFil
         state_file.record_part(state, number, etag)
 
     # The hasher has a thread of its own: senders stay exactly `concurrency`.
-    with ThreadPoolExecutor(1) as hashing, ThreadPoolExecutor(concurrency) as senders:
-        digest = hashing.submit(hasher.hexdigest if hasher else lambda: sha256)
+    with ThreadPoolExecutor(1) as digesting, ThreadPoolExecutor(concurrency) as senders:
+        digest = digesting.submit(hasher.hexdigest if hasher else lambda: sha256)
         futures = [senders.submit(send, n) for n in todo]
         try:
             done, _ = wait([digest, *futures], return_when=FIRST_EXCEPTION)
