@@ -1,4 +1,4 @@
-"""The upload's failures that the command reports and a run of the same command may resume."""
+"""The upload's failures that the command reports, raised by more than one module."""
 from __future__ import annotations
 
 

@@ -8,9 +8,9 @@ line and the imports hold. A process that already runs threads is not forked (th
 could inherit a lock another thread held): there the same loop runs in the thread that asks
 for the digest.
 
-It reads the file in order, but at most LEAD bytes past the first byte no sender has started:
-a file larger than memory is read from the disk once, by the hasher, and the senders find
-its bytes in the page cache."""
+It reads the file in order, but at most LEAD bytes past the first byte no sender has started,
+so that on a file larger than memory what it read is still in the page cache when the
+senders read it."""
 from __future__ import annotations
 
 import hashlib

@@ -90,7 +90,7 @@ def upload_file(api: ImageApi, source: Path, image_id: str, state_file: StateFil
         progress.add(sum(sizes[n - 1] for n in reused))
         todo = [n for n in todo if n not in same]
     urls = _Urls(api, state, grant, len(sizes))
-    hasher = _hasher(source, size, sha256_ahead, sha256)
+    hasher = _hasher(source, sha256_ahead, sha256)
     # Sending part n, the senders have started (or kept) every byte before the next part due.
     starts = [(n - 1) * state.part_size for n in todo] + [size]
     following = dict(zip(todo, starts[1:]))
@@ -126,14 +126,14 @@ def upload_file(api: ImageApi, source: Path, image_id: str, state_file: StateFil
                 sum(sizes[n - 1] for n in todo), sum(sizes[n - 1] for n in same))
 
 
-def _hasher(source: Path, size: int, started: hashing.Sha256Ahead | None,
+def _hasher(source: Path, started: hashing.Sha256Ahead | None,
             sha256: str | None) -> hashing.Sha256Ahead | None:
     """What computes the sha256: none when the diff against the parent already read the whole
-    file in order; the caller's when it hashes the file as it is now."""
-    if started and (sha256 or started.size != size):
-        started.stop()
-        started = None
+    file in order, else the caller's if it started one. (A file changed since is the worker's
+    to reject: the digest then differs from what S3 holds.)"""
     if sha256:
+        if started:
+            started.stop()
         return None
     return started or hashing.start(source)
 

@@ -1,6 +1,6 @@
 """The throughput benchmark's baseline: the least a Python process can do to upload a file
 through Glint's direct upload. Create the image, ask for a multipart grant, PUT each part as
-read from the file (`concurrency` at a time, each over a kept-alive connection from a buffer
+read from the file (`concurrency` at a time, each over a requests session of its own, from a buffer
 of its own that is reused: no allocation per part), complete. Nothing else: no hashing, no
 progress, no resume state.
 

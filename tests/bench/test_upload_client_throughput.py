@@ -2,7 +2,9 @@
 
 Both sides are a new Python process doing the same direct upload of the same 256 MiB file to
 the same runtime: create the image, ask for a multipart grant (16 MiB parts), PUT the parts
-4 at a time over 4 kept-alive connections, complete the upload; each is timed from its start
+4 at a time, each sender keeping its connection alive where the server lets it (the local S3,
+Werkzeug, answers `Connection: close`, so both sides connect anew for each part), complete
+the upload; each is timed from its start
 to its exit. The baseline (`tests/bench/bare_upload.py`) does only that, reading each part
 from the file as it PUTs it; the client is `glint upload --no-wait` of this checkout, which
 also computes the sha256 it declares (in a process it forks first thing), draws its progress
